@@ -1,0 +1,1 @@
+"""The ``botwatch`` command line: thin layers over the library."""

@@ -1,0 +1,1 @@
+"""Readers that turn flow records of every supported format into one table."""
