@@ -14,7 +14,9 @@ __all__ = ["atomic_dir", "atomic_open"]
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iterator[IO]:
+def atomic_open(
+    path: str | os.PathLike[str], mode: str = "w", **kwargs
+) -> Iterator[IO]:
     """Open a temporary file beside ``path`` and move it onto ``path`` on success.
 
     On an exception the temporary file is removed and ``path`` is left as it
@@ -49,7 +51,9 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            old = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent)
+            )
             os.replace(target, old / target.name)
             os.replace(tmp, target)
             shutil.rmtree(old, ignore_errors=True)

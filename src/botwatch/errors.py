@@ -64,3 +64,13 @@ class NotFittedError(BotwatchError, RuntimeError):
 
 class TrainingError(BotwatchError, RuntimeError):
     """Training that cannot go on, such as a loss that became NaN or infinite."""
+
+
+class TooManyRejectedError(FlowFormatError):
+    """More rows rejected than the allowed fraction; ``report`` contains the counts."""
+
+    def __init__(
+        self, message: str, *, report: object, path: str | None = None
+    ) -> None:
+        super().__init__(message, path=path)
+        self.report = report

@@ -42,7 +42,9 @@ class BotwatchGroup(click.Group):
             ctx.exit(EXIT_ERROR)
 
 
-@click.group(cls=BotwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=BotwatchGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="botwatch")
 @click.option("-v", "--verbose", count=True, help="Log more (repeat for debug).")
 @click.option("-q", "--quiet", count=True, help="Log less (repeat for errors only).")

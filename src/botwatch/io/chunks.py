@@ -1,0 +1,257 @@
+"""The per-chunk reading loop shared by the text formats.
+
+A chunk is a run of whole lines of one file. Each format supplies a
+:class:`FormatReader`: where its header lines are, which other lines are not
+flows (comments, footers), and how a segment of raw text fields becomes flow
+columns plus the checks that reject rows. Header state carries from one chunk
+to the next, so a file can be read whole or in batches with the same result.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from botwatch.errors import FlowFormatError
+from botwatch.io.fields import Check, apply_checks
+from botwatch.io.lines import (
+    LINE,
+    LINE_LENGTH,
+    RawLines,
+    field_count_ok,
+    field_name,
+    has_replacement,
+    split_lines,
+)
+from botwatch.io.schema import FLOW_SCHEMA
+
+__all__ = ["REJECT_SCHEMA", "Chunk", "FormatReader", "Header", "raw_name"]
+
+# Columns of the rejected-row table: where, why, and the line as written.
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "file": pl.String(),
+    "line": pl.Int64(),
+    "reason": pl.String(),
+    "column": pl.String(),
+    "value": pl.String(),
+    "text": pl.String(),
+}
+
+
+def raw_name(field: str) -> str:
+    """Return the raw table's name for a header field, kept apart from flow columns."""
+    return f"raw:{field}"
+
+
+@dataclass(frozen=True)
+class Header:
+    """Field names from a header line, grouped by separated field.
+
+    Each entry of ``fields`` contains the names in one separated field: one name
+    as a rule, several when the file joins fields with ``joiner`` instead of
+    the separator (IoT-23 logs join their last three columns with three
+    spaces).
+    """
+
+    fields: tuple[tuple[str, ...], ...]
+    joiner: str = ""
+
+    @property
+    def n_fields(self) -> int:
+        """Number of fields as the separator splits a line."""
+        return len(self.fields)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """All field names in order."""
+        return tuple(name for group in self.fields for name in group)
+
+    @classmethod
+    def simple(cls, names: Sequence[str]) -> Header:
+        """Return a header with one name per separated field."""
+        return cls(tuple((name,) for name in names))
+
+
+@dataclass
+class Chunk:
+    """Output of one chunk: accepted flows, rejected rows and the count of rows read."""
+
+    flows: pl.DataFrame
+    rejected: pl.DataFrame
+    rows_read: int
+
+
+class FormatReader(ABC):
+    """Reads the chunks of one file in one format, keeping header state."""
+
+    name: str = ""
+    separator: str = ","
+
+    def __init__(self, path: str, timezone: str) -> None:
+        self.path = path
+        self.timezone = timezone
+        self.header: Header | None = None
+
+    # -- format hooks -----------------------------------------------------
+
+    @abstractmethod
+    def header_lines(self, data: bytes) -> list[tuple[int, Header]]:
+        """Return (byte offset, header) for each header line in ``data``."""
+
+    def start_chunk(self, data: bytes) -> None:  # noqa: B027 - optional hook
+        """Read any state that the first lines of a chunk set."""
+
+    def non_flow_rows(self, frame: pl.DataFrame) -> pl.Expr:
+        """Return an expression, true on lines that are not flows (besides headers)."""
+        return pl.lit(False)
+
+    @abstractmethod
+    def convert(
+        self, frame: pl.DataFrame, header: Header
+    ) -> tuple[pl.DataFrame, list[Check]]:
+        """Add the flow columns to ``frame`` (raw fields under :func:`raw_name`).
+
+        Returns the frame and the checks that reject rows, in priority order.
+        """
+
+    # -- the loop ---------------------------------------------------------
+
+    def parse(self, data: bytes, first_line: int) -> Chunk:
+        """Parse whole lines ``data`` whose first line is ``first_line`` of the file."""
+        self.start_chunk(data)
+        headers = self.header_lines(data)
+        widest = max(
+            [h.n_fields for _, h in headers]
+            + ([self.header.n_fields] if self.header else [1])
+        )
+        raw = split_lines(
+            data, separator=self.separator, n_fields=widest + 1, first_line=first_line
+        )
+        header_rows = np.searchsorted(raw.starts, [offset for offset, _ in headers])
+        frame = raw.frame.with_row_index("_row")
+        blank = (pl.col(LINE_LENGTH) == 0) | (
+            (pl.col(field_name(0)).str.strip_chars() == "")
+            & (pl.col(field_name(0)).str.len_bytes() == pl.col(LINE_LENGTH))
+        )
+        skip = blank | self.non_flow_rows(frame) | pl.col("_row").is_in(header_rows)
+        frame = frame.filter(~skip)
+
+        # Segments: runs of rows under one header, cut where a header changes.
+        bounds: list[tuple[int, Header | None]] = [(0, self.header)]
+        for row, (_, header) in zip(header_rows.tolist(), headers, strict=True):
+            if header != bounds[-1][1]:
+                bounds.append((row, header))
+        self.header = bounds[-1][1]
+        flows_parts, rejected_parts = [], []
+        for index, (start, header) in enumerate(bounds):
+            stop = bounds[index + 1][0] if index + 1 < len(bounds) else None
+            segment = frame.filter(pl.col("_row") >= start)
+            if stop is not None:
+                segment = segment.filter(pl.col("_row") < stop)
+            if segment.height == 0:
+                continue
+            if header is None:
+                first = int(segment[LINE][0])
+                raise FlowFormatError(
+                    f"{self.path}, line {first}: flow record before any "
+                    f"{self.name} header line; the file must start with its "
+                    "header (use --format to choose another format)",
+                    path=self.path,
+                    line=first,
+                )
+            flows, rejected = self._parse_segment(segment, header, raw)
+            flows_parts.append(flows)
+            rejected_parts.append(rejected)
+        flows = (
+            pl.concat(flows_parts) if flows_parts else pl.DataFrame(schema=FLOW_SCHEMA)
+        )
+        rejected = (
+            pl.concat(rejected_parts)
+            if rejected_parts
+            else pl.DataFrame(schema=REJECT_SCHEMA)
+        )
+        return Chunk(flows, rejected, frame.height)
+
+    def _parse_segment(
+        self, segment: pl.DataFrame, header: Header, raw: RawLines
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        n = header.n_fields
+        # Both checks read the fields by position, so they run before renaming.
+        segment = segment.with_columns(
+            (~field_count_ok(n)).alias("_wrong_count"),
+            (has_replacement(n + 1) if not raw.valid_utf8 else pl.lit(False)).alias(
+                "_bad_utf8"
+            ),
+        )
+        checks = [
+            Check("invalid_utf8", None, pl.col("_bad_utf8"), pl.lit(None)),
+            Check(
+                "wrong_field_count",
+                None,
+                pl.col("_wrong_count"),
+                pl.lit(f"expected {n} fields"),
+            ),
+        ]
+        renamed, expansions, joined_checks = self._name_fields(header)
+        segment = segment.rename(renamed).with_columns(expansions)
+        converted, format_checks = self.convert(segment, header)
+        passed, failed = apply_checks(
+            converted, [*checks, *joined_checks, *format_checks]
+        )
+        return self.finish(passed, failed, raw)
+
+    def finish(
+        self, passed: pl.DataFrame, failed: pl.DataFrame, raw: RawLines
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Select the flow columns of passed rows and describe the failed ones."""
+        flows = passed.select(
+            *[
+                pl.col(name).cast(dtype)
+                for name, dtype in FLOW_SCHEMA.items()
+                if name not in ("file", "line")
+            ],
+            pl.lit(self.path).alias("file"),
+            pl.col(LINE).alias("line"),
+        ).select(list(FLOW_SCHEMA))
+        rejected = failed.select(
+            pl.lit(self.path).alias("file"),
+            pl.col(LINE).alias("line"),
+            pl.col("_reason").alias("reason"),
+            pl.col("_column").alias("column"),
+            pl.col("_value").alias("value"),
+        )
+        texts = [raw.text(line) for line in rejected["line"].to_list()]
+        rejected = rejected.with_columns(pl.Series("text", texts, dtype=pl.String))
+        return flows, rejected
+
+    @staticmethod
+    def _name_fields(
+        header: Header,
+    ) -> tuple[dict[str, str], list[pl.Expr], list[Check]]:
+        """Return the renames, the split of joined fields and their checks."""
+        renamed: dict[str, str] = {}
+        expansions: list[pl.Expr] = []
+        checks: list[Check] = []
+        for index, group in enumerate(header.fields):
+            if len(group) == 1:
+                renamed[field_name(index)] = raw_name(group[0])
+                continue
+            joined = f"_joined{index}"
+            renamed[field_name(index)] = joined
+            parts = pl.col(joined).str.split(header.joiner)
+            for offset, name in enumerate(group):
+                part = parts.list.get(offset, null_on_oob=True).fill_null("")
+                expansions.append(part.str.strip_chars().alias(raw_name(name)))
+            checks.append(
+                Check(
+                    "wrong_field_count",
+                    None,
+                    parts.list.len() != len(group),
+                    pl.lit(f"expected {len(group)} fields joined by {header.joiner!r}"),
+                )
+            )
+        return renamed, expansions, checks

@@ -1,0 +1,1 @@
+"""The recurrent variational autoencoder (PyTorch only, no flow tables here)."""

@@ -1,0 +1,172 @@
+import numpy as np
+import polars as pl
+import pytest
+import torch
+
+from botwatch.detector import RVAEDetector, select_training_flows
+from botwatch.errors import ConfigError, NotFittedError, TrainingError
+from botwatch.features import FeatureEncoder
+from botwatch.model.config import RVAEConfig
+from botwatch.sequences import assign_hosts, build_sequences
+from botwatch.training import train_model
+
+from conftest import TINY
+from factories import make_flows
+
+INFECTED = "147.32.84.165"
+
+
+def test_detector_scores_every_monitored_flow(tiny_scored, test_slice):
+    assert tiny_scored.height == test_slice.height
+    monitored = tiny_scored.filter(pl.col("host").is_not_null())
+    assert monitored.get_column("flow_score").null_count() == 0
+    outside = tiny_scored.filter(pl.col("host").is_null())
+    assert outside.get_column("flow_score").null_count() == outside.height
+
+
+def test_detector_botnet_flows_score_above_normal(tiny_scored):
+    from sklearn.metrics import roc_auc_score
+
+    labeled = tiny_scored.filter(pl.col("label_class").is_in(["botnet", "normal"]))
+    y = (labeled.get_column("label_class") == "botnet").to_numpy()
+    auc = roc_auc_score(y, labeled.get_column("flow_score").to_numpy())
+    assert auc > 0.9
+
+
+def test_detector_infected_host_alerts_and_ranks_high(tiny_detector, tiny_scored):
+    alerts = tiny_detector.predict(tiny_scored)
+    assert INFECTED in alerts.get_column("host").to_list()
+    ranking = tiny_detector.rank_hosts(tiny_scored).get_column("host").to_list()
+    assert ranking.index(INFECTED) < 10
+
+
+def test_detector_normal_hosts_rarely_alert(tiny_detector, tiny_scored):
+    normal_hosts = (
+        tiny_scored.filter(pl.col("label_class") == "normal")
+        .get_column("host")
+        .unique()
+        .to_list()
+    )
+    windows = tiny_detector.score_hosts(tiny_scored).filter(
+        pl.col("host").is_in(normal_hosts)
+    )
+    alerted = windows.filter(pl.col("host_score") > tiny_detector.threshold_)
+    assert windows.height > 0
+    assert alerted.height / windows.height <= 0.2
+
+
+def test_detector_flagged_flows_lie_in_alerts(tiny_detector, tiny_scored):
+    flagged = tiny_scored.filter(tiny_detector.flag_flows(tiny_scored))
+    alerted_hosts = set(tiny_detector.predict(tiny_scored).get_column("host"))
+    assert flagged.height > 0
+    assert set(flagged.get_column("host")) <= alerted_hosts
+    assert (flagged.get_column("flow_score") > tiny_detector.threshold_).all()
+
+
+def test_detector_host_window_score_shrinks_single_flow(tiny_detector):
+    prior = tiny_detector.prior_score_
+    scored = pl.DataFrame(
+        {
+            "host": ["one-odd"] + ["steady"] * 20,
+            "start_time": [pl.datetime(2011, 8, 16, 10, 0, 1, time_zone="UTC")] * 21,
+            "flow_score": [prior + 30.0] + [prior + 5.0] * 20,
+        }
+    ).with_columns(pl.col("start_time").cast(pl.Datetime("us", "UTC")))
+    windows = tiny_detector.score_hosts(scored.with_columns(pl.col("start_time")))
+    scores = dict(windows.select("host", "host_score").iter_rows())
+    assert scores["steady"] > scores["one-odd"]
+
+
+def test_detector_same_seed_same_scores(train_slice, test_slice):
+    part = test_slice.head(5000)
+    config = {**TINY, "epochs": 1, "max_train_sequences": 500}
+    first = RVAEDetector(**config).fit(train_slice).score_flows(part)
+    second = RVAEDetector(**config).fit(train_slice).score_flows(part)
+    np.testing.assert_array_equal(
+        first.get_column("flow_score").to_numpy(),
+        second.get_column("flow_score").to_numpy(),
+    )
+
+
+def test_detector_fit_leaves_global_rng_alone(train_slice):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    RVAEDetector(**{**TINY, "epochs": 1, "max_train_sequences": 200}).fit(
+        train_slice.head(20_000)
+    )
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_detector_training_summary(tiny_detector, train_slice):
+    summary = tiny_detector.training_summary_
+    assert summary["train_on"] == "non-botnet"
+    assert summary["rows"] == train_slice.height
+    assert (
+        summary["training_flows"] + summary["calibration_flows"] <= train_slice.height
+    )
+
+
+def test_detector_not_fitted_error(test_slice):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        RVAEDetector().score_flows(test_slice)
+
+
+def test_select_training_flows_rules():
+    flows = make_flows(
+        [
+            {"label_class": "normal"},
+            {"label_class": "botnet"},
+            {"label_class": "background"},
+            {"label_class": None},
+        ]
+    )
+    assert select_training_flows(flows, "benign").height == 1
+    assert select_training_flows(flows, "non-botnet").height == 3
+    assert select_training_flows(flows, "all").height == 4
+
+
+def test_select_training_flows_empty_error():
+    flows = make_flows([{"label_class": "botnet"}])
+    with pytest.raises(ConfigError, match="no training flows left"):
+        select_training_flows(flows, "benign")
+
+
+def test_detector_home_net_outside_error():
+    flows = make_flows([{"seconds": i, "src_addr": "8.8.8.8"} for i in range(10)])
+    with pytest.raises(ConfigError, match="home network"):
+        RVAEDetector(home_net=("10.0.0.0/8",)).fit(flows)
+
+
+def test_training_nan_loss_raises_clear_error():
+    flows = assign_hosts(make_flows([{"seconds": i} for i in range(20)]), None)
+    encoder = FeatureEncoder(min_count=1).fit(flows)
+    encoded = encoder.transform(flows)
+    encoded.numeric[3, 0] = np.nan
+    index = build_sequences(flows, seq_len=4, stride=2)
+    config = RVAEConfig(hidden_size=4, latent_dim=2, epochs=1)
+    detector = RVAEDetector(config)
+    model = detector._build_model(encoder.cardinalities)
+    with pytest.raises(TrainingError, match="training loss became nan"):
+        train_model(model, config, (encoded, index), None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("seq_len", 0, "seq_len must lie in"),
+        ("stride", 20, "stride"),
+        ("target_fpr", 0.9, "target_fpr must lie in"),
+        ("train_on", "botnet", "train_on must be one of"),
+        ("epochs", 1.5, "epochs must be an integer"),
+        ("variational", "yes", "variational must be true or false"),
+    ],
+)
+def test_config_rejects_bad_values(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        RVAEConfig(**{field: value})
+
+
+def test_config_from_dict_unknown_key():
+    with pytest.raises(ConfigError, match="unknown configuration keys"):
+        RVAEConfig.from_dict({"seq_len": 4, "colour": "red"})
