@@ -46,3 +46,16 @@ def make_flows(rows: list[dict[str, Any]]) -> pl.DataFrame:
         record["line"] = line
         records.append(record)
     return pl.DataFrame(records, schema=FLOW_SCHEMA)
+
+
+# A detector small enough to train in a few seconds on two cores, yet large
+# enough to learn a real network's common traffic.
+TINY_DETECTOR = {
+    "hidden_size": 32,
+    "latent_dim": 8,
+    "epochs": 3,
+    "max_train_sequences": 3000,
+    "n_latent_samples": 2,
+    "home_net": ("147.32.0.0/16",),
+    "seed": 7,
+}

@@ -306,13 +306,22 @@ class BaseFlowDetector:
         ).alias("flagged")
 
     def rank_hosts(self, scored: pl.DataFrame) -> pl.DataFrame:
-        """Rank hosts over the whole input by the host aggregate of all their flows.
+        """Rank hosts over the whole input, most persistently anomalous first.
 
-        Returns ``host``, ``flows``, ``host_score``, highest score first.
+        Returns ``host``, ``windows`` (time windows with flows of the host),
+        ``alerted_windows``, ``flows`` and ``host_score`` (the host aggregate
+        over all its flows). Hosts are ordered by alerted windows, then by
+        ``host_score``: a host that alerts in window after window, as a bot's
+        beacons and spam runs do, comes before one with a single odd burst.
         """
         self._check_fitted()
         k = self.config.prior_weight
-        return (
+        windows = self.score_hosts(scored)
+        per_window = windows.group_by("host").agg(
+            windows=pl.len(),
+            alerted_windows=(pl.col("host_score") > self.threshold_).sum(),
+        )
+        overall = (
             scored.filter(pl.col("flow_score").is_not_null())
             .group_by("host")
             .agg(flows=pl.len(), _sum=pl.col("flow_score").sum())
@@ -321,7 +330,14 @@ class BaseFlowDetector:
                 / (pl.col("flows") + k)
             )
             .drop("_sum")
-            .sort("host_score", "host", descending=[True, False])
+        )
+        return (
+            per_window.join(overall, on="host")
+            .select("host", "windows", "alerted_windows", "flows", "host_score")
+            .sort(
+                ["alerted_windows", "host_score", "host"],
+                descending=[True, True, False],
+            )
         )
 
 
@@ -381,7 +397,9 @@ class RVAEDetector(BaseFlowDetector):
         self, flows: pl.DataFrame, progress: Progress | None = None
     ) -> np.ndarray:
         c = self.config
-        index = build_sequences(flows, seq_len=c.seq_len, stride=c.stride)
+        index = build_sequences(
+            flows, seq_len=c.seq_len, stride=c.score_stride or c.seq_len
+        )
         encoded = self.encoder_.transform(flows)
         tick = progress("scoring", index.n_sequences) if progress else None
         sequence_scores = score_sequences(

@@ -9,13 +9,18 @@ standard deviation of the training flows):
 - ``duration`` in seconds, ``packets``, ``bytes``, ``src_bytes``, ``dst_bytes``;
 - bytes per packet;
 - inter-arrival time: seconds since the previous flow of the same host (0 for a
-  host's first flow). Bots are periodic, so this carries C&C beacons and bursts;
-- ``src_tos`` and ``dst_tos`` (an empty ToS counts as 0).
+  host's first flow). Bots are periodic, so this carries C&C beacons and bursts.
+
+Standardised values are clipped to +-``CLIP_STD`` so that one extreme flow
+cannot dominate a sequence's likelihood.
 
 Categorical features, each with code 0 meaning "unknown": a value not seen in
 training, or seen fewer than ``min_count`` times:
 
 - ``proto``, ``direction``, ``state`` (as given), ``state_class``;
+- ``src_tos`` and ``dst_tos``: a handful of values, almost always 0, so a
+  category each (an empty ToS is its own value) rather than a number whose
+  tiny spread would make any other value look extreme;
 - destination port class: the ``max_service_ports`` most frequent destination
   ports of the training flows get their own code; other ports fall into
   well-known (0-1023), registered (1024-49151) or ephemeral (49152-65535);
@@ -50,14 +55,14 @@ NUMERIC: tuple[str, ...] = (
     "log_dst_bytes",
     "log_bytes_per_packet",
     "log_inter_arrival",
-    "log_src_tos",
-    "log_dst_tos",
 )
 CATEGORICAL: tuple[str, ...] = (
     "proto",
     "direction",
     "state",
     "state_class",
+    "src_tos",
+    "dst_tos",
     "dst_port_class",
     "src_port_class",
     "inbound",
@@ -67,9 +72,12 @@ CATEGORICAL: tuple[str, ...] = (
 # Previous flows of the same host that ``new_destination`` compares against.
 NOVELTY_LOOKBACK = 8
 
-# Standard deviations below this are treated as 1 so that a constant feature
-# in the training flows does not blow up when it varies later.
-_MIN_STD = 1e-6
+# Floor on a feature's standard deviation (in log units, so 0.1 is about a 10%
+# change): a nearly constant training feature would otherwise turn any later
+# variation into an extreme value.
+_MIN_STD = 0.1
+# Bound on standardised values, in standard deviations.
+CLIP_STD = 10.0
 
 
 @dataclass(frozen=True)
@@ -148,12 +156,12 @@ def _raw_columns(flows: pl.DataFrame, service_ports: list[int]) -> pl.DataFrame:
         .clip(lower_bound=0)
         .log1p(),
         log_inter_arrival=pl.col("_iat").log1p(),
-        log_src_tos=pl.col("src_tos").cast(pl.Float64).fill_null(0).clip(0).log1p(),
-        log_dst_tos=pl.col("dst_tos").cast(pl.Float64).fill_null(0).clip(0).log1p(),
         proto=pl.col("proto").fill_null("none"),
         direction=pl.col("direction").fill_null("none"),
         state=pl.col("state").fill_null("none"),
         state_class=pl.col("state_class").fill_null("none"),
+        src_tos=pl.col("src_tos").cast(pl.String).fill_null("none"),
+        dst_tos=pl.col("dst_tos").cast(pl.String).fill_null("none"),
         dst_port_class=pl.coalesce(service, _port_range(dst_port)),
         src_port_class=_port_range(pl.col("src_port")),
         inbound=inbound.cast(pl.String),
@@ -202,7 +210,7 @@ class FeatureEncoder:
         numeric = raw.select(NUMERIC).to_numpy().astype(np.float64)
         self.mean_ = numeric.mean(axis=0).tolist()
         std = numeric.std(axis=0)
-        self.std_ = np.where(std < _MIN_STD, 1.0, std).tolist()
+        self.std_ = np.maximum(std, _MIN_STD).tolist()
         self.vocabularies_: dict[str, list[str]] = {}
         for name in CATEGORICAL:
             counts = (
@@ -235,6 +243,7 @@ class FeatureEncoder:
         raw = _raw_columns(flows, self.service_ports_)
         numeric = raw.select(NUMERIC).to_numpy().astype(np.float64)
         numeric = (numeric - np.asarray(self.mean_)) / np.asarray(self.std_)
+        numeric = np.clip(numeric, -CLIP_STD, CLIP_STD)
         codes = []
         for name in CATEGORICAL:
             vocabulary = self.vocabularies_[name]

@@ -115,8 +115,8 @@ def train_model(
             loss = -elbo
             if not torch.isfinite(loss):
                 msg = (
-                    f"the training loss became {float(loss)} in epoch {epoch + 1} "
-                    f"(reconstruction {float(reconstruction):.4g}, KL {float(kl):.4g}); "
+                    f"the training loss became {loss.item()} in epoch {epoch + 1} "
+                    f"(reconstruction {reconstruction.item():.4g}, KL {kl.item():.4g}); "
                     "lower the learning rate or check the input for extreme values"
                 )
                 raise TrainingError(msg)

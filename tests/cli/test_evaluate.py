@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 from click.testing import CliRunner
 
 from botwatch.cli.app import main
@@ -53,7 +52,6 @@ def model_dir(capture: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from botwatch.detector import RVAEDetector
     from botwatch.io import parse_slice, read_flows, time_slice
 
-    torch.set_num_threads(1)
     flows = read_flows([capture]).flows
     start, end = parse_slice("0:0.5")
     train = time_slice(flows, start, end)

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import numpy as np
 import polars as pl
 import pytest
@@ -10,7 +12,7 @@ from botwatch.model.config import RVAEConfig
 from botwatch.sequences import assign_hosts, build_sequences
 from botwatch.training import train_model
 
-from conftest import TINY
+from factories import TINY_DETECTOR as TINY
 from factories import make_flows
 
 INFECTED = "147.32.84.165"
@@ -65,14 +67,15 @@ def test_detector_flagged_flows_lie_in_alerts(tiny_detector, tiny_scored):
 
 def test_detector_host_window_score_shrinks_single_flow(tiny_detector):
     prior = tiny_detector.prior_score_
+    start = datetime(2011, 8, 16, 10, 0, 1, tzinfo=UTC)
     scored = pl.DataFrame(
         {
             "host": ["one-odd"] + ["steady"] * 20,
-            "start_time": [pl.datetime(2011, 8, 16, 10, 0, 1, time_zone="UTC")] * 21,
+            "start_time": [start] * 21,
             "flow_score": [prior + 30.0] + [prior + 5.0] * 20,
         }
-    ).with_columns(pl.col("start_time").cast(pl.Datetime("us", "UTC")))
-    windows = tiny_detector.score_hosts(scored.with_columns(pl.col("start_time")))
+    )
+    windows = tiny_detector.score_hosts(scored)
     scores = dict(windows.select("host", "host_score").iter_rows())
     assert scores["steady"] > scores["one-odd"]
 
@@ -155,7 +158,7 @@ def test_training_nan_loss_raises_clear_error():
     ("field", "value", "message"),
     [
         ("seq_len", 0, "seq_len must lie in"),
-        ("stride", 20, "stride"),
+        ("stride", 40, "stride"),
         ("target_fpr", 0.9, "target_fpr must lie in"),
         ("train_on", "botnet", "train_on must be one of"),
         ("epochs", 1.5, "epochs must be an integer"),

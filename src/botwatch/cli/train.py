@@ -64,6 +64,20 @@ _DEFAULTS = RVAEConfig()
     help="Most training epochs (early stopping may end sooner).",
 )
 @click.option(
+    "--hidden-size",
+    type=click.IntRange(1, 4096),
+    default=_DEFAULTS.hidden_size,
+    show_default=True,
+    help="Units of the encoder and decoder GRUs.",
+)
+@click.option(
+    "--latent-dim",
+    type=click.IntRange(1, 1024),
+    default=_DEFAULTS.latent_dim,
+    show_default=True,
+    help="Size of the latent Gaussian.",
+)
+@click.option(
     "--seed",
     type=click.IntRange(0),
     default=_DEFAULTS.seed,
@@ -103,6 +117,8 @@ def train(
     seq_len: int,
     stride: int | None,
     epochs: int,
+    hidden_size: int,
+    latent_dim: int,
     seed: int,
     target_fpr: float,
     window_seconds: float,
@@ -114,6 +130,8 @@ def train(
         seq_len=seq_len,
         stride=stride if stride is not None else max(1, seq_len // 2),
         epochs=epochs,
+        hidden_size=hidden_size,
+        latent_dim=latent_dim,
         seed=seed,
         train_on=train_on,
         target_fpr=target_fpr,

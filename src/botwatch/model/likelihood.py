@@ -33,10 +33,11 @@ def categorical_log_prob(
         codes.shape[:2], dtype=logits[0].dtype if logits else torch.float32
     )
     for column, feature_logits in enumerate(logits):
-        log_probs = torch.log_softmax(feature_logits, dim=-1)
-        total = total + log_probs.gather(-1, codes[..., column : column + 1]).squeeze(
-            -1
-        )
+        # The log-softmax at one index is the logit there minus the
+        # log-sum-exp of all logits; this avoids normalising every logit.
+        index = codes[..., column : column + 1]
+        chosen = feature_logits.gather(-1, index).squeeze(-1)
+        total = total + chosen - torch.logsumexp(feature_logits, dim=-1)
     return total
 
 
