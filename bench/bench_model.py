@@ -111,6 +111,7 @@ def main() -> None:
     text = json.dumps(report, indent=2)
     print(text)
     if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text + "\n", encoding="utf-8")
 
 

@@ -170,7 +170,7 @@ class BaseFlowDetector:
             held_out.height,
         )
         self._fit_scorer(fit_part, held_out, progress)
-        self._fit_prior(held_out, progress)
+        self._fit_baselines(fit_part, held_out, progress)
         self._calibrate(held_out, progress)
         times = with_hosts.get_column("start_time")
         self.training_summary_ = {
@@ -185,8 +185,18 @@ class BaseFlowDetector:
         }
         return self
 
-    def _fit_prior(self, held_out: pl.DataFrame, progress: Progress | None) -> None:
-        """Score held-out flows and take their median as the prior score."""
+    def _fit_baselines(
+        self,
+        fit_part: pl.DataFrame,
+        held_out: pl.DataFrame,
+        progress: Progress | None,
+    ) -> None:
+        """Learn the prior score and each training host's own score level.
+
+        The prior is the median raw score of held-out flows. A host's
+        baseline is the sum and count of the raw scores of the flows it sent
+        in training (``host_baselines_``); see ``host_offsets``.
+        """
         held_scores = self._score_flows_raw(held_out, progress)
         finite = held_scores[np.isfinite(held_scores)]
         if finite.size == 0:
@@ -194,13 +204,61 @@ class BaseFlowDetector:
             raise ConfigError(msg, field="validation_fraction")
         self.prior_score_ = float(np.median(finite))
         self._held_out_scores = held_scores
+        self.host_baselines_ = pl.DataFrame(
+            schema={"host": pl.String, "score_sum": pl.Float64, "flows": pl.Int64}
+        )
+        if not self.config.host_baselines:
+            return
+        fit_scores = self._score_flows_raw(fit_part, progress)
+        self.host_baselines_ = (
+            fit_part.select("host", "src_addr")
+            .with_columns(score=pl.Series(fit_scores).fill_nan(None))
+            # Only flows the host sent: inbound traffic (scans, replies) says
+            # little about the host itself and would raise its level.
+            .filter(
+                (pl.col("host") == pl.col("src_addr")) & pl.col("score").is_not_null()
+            )
+            .group_by("host")
+            .agg(score_sum=pl.col("score").sum(), flows=pl.len().cast(pl.Int64))
+            .sort("host")
+        )
+
+    def host_offsets(self) -> pl.DataFrame:
+        """Return each training host's offset (``host``, ``offset``) in nats.
+
+        A host's level is the mean raw score of the flows it sent in
+        training, shrunk towards the prior score with ``baseline_weight``
+        pseudo-flows; its offset is that level minus the prior. ``flow_score``
+        subtracts the offset, so a host whose traffic was always unusual (a
+        router answering pings, a server with odd protocols) is judged against
+        its own past, while a host that changes its behaviour, or that sent
+        nothing in training, is judged against the network's.
+        """
+        k = self.config.baseline_weight
+        prior = self.prior_score_
+        return self.host_baselines_.select(
+            "host",
+            offset=(pl.col("score_sum") + k * prior) / (pl.col("flows") + k) - prior,
+        )
+
+    def _with_scores(self, flows: pl.DataFrame, raw: np.ndarray) -> pl.DataFrame:
+        """Add ``raw_score`` and the host-adjusted ``flow_score`` to ``flows``."""
+        scored = flows.with_columns(
+            raw_score=pl.Series("raw_score", raw, dtype=pl.Float64).fill_nan(None)
+        )
+        offsets = self.host_offsets()
+        return (
+            scored.join(offsets, on="host", how="left", maintain_order="left")
+            .with_columns(
+                flow_score=pl.col("raw_score") - pl.col("offset").fill_null(0.0)
+            )
+            .drop("offset")
+        )
 
     def _calibrate(self, held_out: pl.DataFrame, progress: Progress | None) -> None:
         """Fit the threshold on held-out host windows at the target FPR."""
         windows = aggregate_host_windows(
-            held_out.with_columns(
-                flow_score=pl.Series(self._held_out_scores).fill_nan(None)
-            ),
+            self._with_scores(held_out, self._held_out_scores),
             window_seconds=self.config.window_seconds,
             prior_score=self.prior_score_,
             prior_weight=self.config.prior_weight,
@@ -233,18 +291,18 @@ class BaseFlowDetector:
         home_net: Sequence[str] | None | str = "model",
         progress: Progress | None = None,
     ) -> pl.DataFrame:
-        """Return ``flows`` with ``host`` and ``flow_score`` columns added.
+        """Return ``flows`` with ``host``, ``raw_score`` and ``flow_score`` added.
 
-        ``flow_score`` is null for flows of no monitored host. ``home_net``
+        ``raw_score`` is the scorer's own score; ``flow_score`` subtracts the
+        host's offset (``host_offsets``) and is what thresholds and host
+        aggregates use. Both are null for flows of no monitored host. ``home_net``
         overrides the model's home network (``"model"`` keeps it).
         """
         self._check_fitted()
         networks = self.config.home_net if home_net == "model" else home_net
         with_hosts = assign_hosts(flows, networks)
         scores = self._score_flows_raw(with_hosts, progress)
-        return with_hosts.with_columns(
-            flow_score=pl.Series("flow_score", scores, dtype=pl.Float64).fill_nan(None)
-        )
+        return self._with_scores(with_hosts, scores)
 
     def score_hosts(
         self, scored: pl.DataFrame, *, window_seconds: float | None = None

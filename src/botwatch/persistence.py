@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -59,6 +60,10 @@ def save_model(detector: RVAEDetector, path: str | Path) -> Path:
         "encoder": detector.encoder_.to_state(),
         "threshold": detector.threshold_fit_.to_dict(),
         "prior_score": detector.prior_score_,
+        "host_baselines": {
+            column: detector.host_baselines_.get_column(column).to_list()
+            for column in ("host", "score_sum", "flows")
+        },
         "training_summary": getattr(detector, "training_summary_", {}),
         "history": {
             "train_loss": detector.history_.train_loss,
@@ -124,6 +129,15 @@ def load_model(path: str | Path) -> RVAEDetector:
         threshold_fit = ThresholdFit(**document["threshold"])
         prior_score = float(document["prior_score"])
         history = TrainingHistory(**document.get("history", {}))
+        baselines = document["host_baselines"]
+        host_baselines = pl.DataFrame(
+            {
+                "host": [str(h) for h in baselines["host"]],
+                "score_sum": [float(v) for v in baselines["score_sum"]],
+                "flows": [int(v) for v in baselines["flows"]],
+            },
+            schema={"host": pl.String, "score_sum": pl.Float64, "flows": pl.Int64},
+        )
     except (KeyError, TypeError, ValueError, ConfigError) as err:
         msg = f"{config_path} is incompatible or incomplete: {err}"
         raise ModelFileError(msg, path=str(config_path)) from err
@@ -166,6 +180,7 @@ def load_model(path: str | Path) -> RVAEDetector:
     detector.threshold_fit_ = threshold_fit
     detector.threshold_ = threshold_fit.threshold
     detector.prior_score_ = prior_score
+    detector.host_baselines_ = host_baselines
     detector.history_ = history
     detector.training_summary_ = document.get("training_summary", {})
     stored_id = document.get("model_id")

@@ -173,3 +173,38 @@ def test_config_rejects_bad_values(field, value, message):
 def test_config_from_dict_unknown_key():
     with pytest.raises(ConfigError, match="unknown configuration keys"):
         RVAEConfig.from_dict({"seq_len": 4, "colour": "red"})
+
+
+def test_detector_host_offsets_from_sent_training_flows(tiny_detector, train_slice):
+    offsets = tiny_detector.host_offsets()
+    senders = set(
+        train_slice.filter(pl.col("label_class") != "botnet").get_column("src_addr")
+    )
+    assert offsets.height > 0
+    assert set(offsets.get_column("host")) <= senders
+    # Every flow the infected host sent in training is labeled botnet, so it
+    # has no level of its own and is judged against the whole network.
+    assert INFECTED not in set(offsets.get_column("host"))
+
+
+def test_detector_flow_score_subtracts_host_offset(tiny_detector, tiny_scored):
+    offsets = dict(tiny_detector.host_offsets().iter_rows())
+    row = tiny_scored.filter(pl.col("host").is_in(list(offsets))).row(0, named=True)
+    expected = row["raw_score"] - offsets[row["host"]]
+    assert row["flow_score"] == pytest.approx(expected)
+    infected = tiny_scored.filter(pl.col("host") == INFECTED)
+    np.testing.assert_array_equal(
+        infected.get_column("flow_score").to_numpy(),
+        infected.get_column("raw_score").to_numpy(),
+    )
+
+
+def test_detector_without_host_baselines_uses_raw_scores(train_slice, test_slice):
+    config = {**TINY, "epochs": 1, "max_train_sequences": 300, "host_baselines": False}
+    detector = RVAEDetector(**config).fit(train_slice.head(20_000))
+    scored = detector.score_flows(test_slice.head(2000))
+    assert detector.host_offsets().height == 0
+    np.testing.assert_array_equal(
+        scored.get_column("flow_score").to_numpy(),
+        scored.get_column("raw_score").to_numpy(),
+    )

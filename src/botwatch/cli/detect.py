@@ -121,6 +121,7 @@ def detect(
             "src_addr",
             "dst_addr",
             "host",
+            "raw_score",
             "flow_score",
         )
         with atomic_open(scores, "wb") as handle:

@@ -112,10 +112,11 @@ class FormatReader(ABC):
     @abstractmethod
     def convert(
         self, frame: pl.DataFrame, header: Header
-    ) -> tuple[pl.DataFrame, list[Check]]:
+    ) -> tuple[pl.DataFrame | pl.LazyFrame, list[Check]]:
         """Add the flow columns to ``frame`` (raw fields under :func:`raw_name`).
 
-        Returns the frame and the checks that reject rows, in priority order.
+        Returns the frame, eager or lazy, and the checks that reject rows, in
+        priority order. A lazy frame is collected together with the checks.
         """
 
     # -- the loop ---------------------------------------------------------
@@ -132,13 +133,19 @@ class FormatReader(ABC):
             data, separator=self.separator, n_fields=widest + 1, first_line=first_line
         )
         header_rows = np.searchsorted(raw.starts, [offset for offset, _ in headers])
-        frame = raw.frame.with_row_index("_row")
+        frame = raw.frame
         blank = (pl.col(LINE_LENGTH) == 0) | (
             (pl.col(field_name(0)).str.strip_chars() == "")
             & (pl.col(field_name(0)).str.len_bytes() == pl.col(LINE_LENGTH))
         )
-        skip = blank | self.non_flow_rows(frame) | pl.col("_row").is_in(header_rows)
-        frame = frame.filter(~skip)
+        skip = (
+            frame.select(blank | self.non_flow_rows(frame)).to_series().to_numpy()
+        )
+        skip[header_rows] = True
+        # Row numbers (in the chunk) of the flow lines, in order.
+        kept = np.flatnonzero(~skip)
+        if len(kept) < frame.height:
+            frame = frame.filter(pl.Series(~skip))
 
         # Segments: runs of rows under one header, cut where a header changes.
         bounds: list[tuple[int, Header | None]] = [(0, self.header)]
@@ -146,14 +153,15 @@ class FormatReader(ABC):
             if header != bounds[-1][1]:
                 bounds.append((row, header))
         self.header = bounds[-1][1]
+        # A segment's rows are contiguous in ``frame``, so it is a zero-copy slice.
+        offsets = np.searchsorted(kept, [start for start, _ in bounds]).tolist()
+        offsets.append(frame.height)
         flows_parts, rejected_parts = [], []
-        for index, (start, header) in enumerate(bounds):
-            stop = bounds[index + 1][0] if index + 1 < len(bounds) else None
-            segment = frame.filter(pl.col("_row") >= start)
-            if stop is not None:
-                segment = segment.filter(pl.col("_row") < stop)
-            if segment.height == 0:
+        for index, (_, header) in enumerate(bounds):
+            offset, stop = offsets[index], offsets[index + 1]
+            if stop <= offset:
                 continue
+            segment = frame.slice(offset, stop - offset)
             if header is None:
                 first = int(segment[LINE][0])
                 raise FlowFormatError(
@@ -167,7 +175,9 @@ class FormatReader(ABC):
             flows_parts.append(flows)
             rejected_parts.append(rejected)
         flows = (
-            pl.concat(flows_parts) if flows_parts else pl.DataFrame(schema=FLOW_SCHEMA)
+            pl.concat(flows_parts, rechunk=False)
+            if flows_parts
+            else pl.DataFrame(schema=FLOW_SCHEMA)
         )
         rejected = (
             pl.concat(rejected_parts)
@@ -180,7 +190,8 @@ class FormatReader(ABC):
         self, segment: pl.DataFrame, header: Header, raw: RawLines
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
         n = header.n_fields
-        # Both checks read the fields by position, so they run before renaming.
+        # Both checks read the fields by position and as written, so they run
+        # before renaming and before convert() rewrites any raw field.
         segment = segment.with_columns(
             (~field_count_ok(n)).alias("_wrong_count"),
             (has_replacement(n + 1) if not raw.valid_utf8 else pl.lit(False)).alias(
@@ -197,26 +208,35 @@ class FormatReader(ABC):
             ),
         ]
         renamed, expansions, joined_checks = self._name_fields(header)
-        segment = segment.rename(renamed).with_columns(expansions)
+        segment = segment.rename(renamed)
+        if expansions:
+            segment = segment.with_columns(expansions)
         converted, format_checks = self.convert(segment, header)
-        passed, failed = apply_checks(
-            converted, [*checks, *joined_checks, *format_checks]
+        flows, failed = apply_checks(
+            converted,
+            [*checks, *joined_checks, *format_checks],
+            columns=self.flow_columns(),
         )
-        return self.finish(passed, failed, raw)
+        return flows, self.describe_rejected(failed, raw)
+
+    def flow_columns(self) -> list[pl.Expr]:
+        """Return the expressions that select the flow table from converted rows."""
+        columns = [
+            pl.col(name).cast(dtype)
+            for name, dtype in FLOW_SCHEMA.items()
+            if name not in ("file", "line")
+        ]
+        return [*columns, pl.lit(self.path).alias("file"), pl.col(LINE).alias("line")]
 
     def finish(
         self, passed: pl.DataFrame, failed: pl.DataFrame, raw: RawLines
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Select the flow columns of passed rows and describe the failed ones."""
-        flows = passed.select(
-            *[
-                pl.col(name).cast(dtype)
-                for name, dtype in FLOW_SCHEMA.items()
-                if name not in ("file", "line")
-            ],
-            pl.lit(self.path).alias("file"),
-            pl.col(LINE).alias("line"),
-        ).select(list(FLOW_SCHEMA))
+        flows = passed.select(self.flow_columns())
+        return flows, self.describe_rejected(failed, raw)
+
+    def describe_rejected(self, failed: pl.DataFrame, raw: RawLines) -> pl.DataFrame:
+        """Return the rejected-row table (``REJECT_SCHEMA``) for ``failed`` rows."""
         rejected = failed.select(
             pl.lit(self.path).alias("file"),
             pl.col(LINE).alias("line"),
@@ -225,8 +245,7 @@ class FormatReader(ABC):
             pl.col("_value").alias("value"),
         )
         texts = [raw.text(line) for line in rejected["line"].to_list()]
-        rejected = rejected.with_columns(pl.Series("text", texts, dtype=pl.String))
-        return flows, rejected
+        return rejected.with_columns(pl.Series("text", texts, dtype=pl.String))
 
     @staticmethod
     def _name_fields(

@@ -20,6 +20,7 @@ __all__ = [
     "address_checks",
     "apply_checks",
     "map_distinct",
+    "map_distinct_columns",
     "number_checks",
     "parse_float",
     "parse_int",
@@ -88,27 +89,33 @@ class Check:
 
 
 def apply_checks(
-    frame: pl.DataFrame, checks: Sequence[Check]
+    frame: pl.DataFrame | pl.LazyFrame, checks: Sequence[Check]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split ``frame`` into the rows that pass every check and those that fail.
 
     The failing rows get ``_reason``, ``_column`` and ``_value`` from the first
     check they fail. Most files have no bad rows, so the flags are computed
-    once for all rows and the reason chain only for the failing ones.
+    once for all rows and the reason chain only for the failing ones. A lazy
+    ``frame`` is collected here, together with the flags, so that polars runs
+    its column expressions and the checks as one query.
     """
     flags = [
         check.failed.fill_null(False).alias(f"_check{i}")
         for i, check in enumerate(checks)
     ]
     flag_names = [f"_check{i}" for i in range(len(checks))]
-    flagged = frame.with_columns(flags)
     if flag_names:
         bad = pl.any_horizontal(flag_names)
     else:
         bad = pl.lit(False)
-    flagged = flagged.with_columns(bad.alias("_bad"))
-    passed = flagged.filter(~pl.col("_bad")).drop([*flag_names, "_bad"])
-    failed = flagged.filter(pl.col("_bad"))
+    flagged = frame.lazy().with_columns(flags).with_columns(bad.alias("_bad")).collect()
+    bad_rows = flagged.get_column("_bad")
+    if not bad_rows.any():
+        passed = flagged.drop([*flag_names, "_bad"])
+        failed = flagged.clear()
+    else:
+        passed = flagged.filter(~bad_rows).drop([*flag_names, "_bad"])
+        failed = flagged.filter(bad_rows)
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
     column: pl.Expr = pl.lit(None, dtype=pl.String)
     value: pl.Expr = pl.lit(None, dtype=pl.String)
@@ -191,6 +198,31 @@ def map_distinct(
     used as it is, which saves a pass over the rows.
     """
     distinct = frame.get_column(column).unique().drop_nulls().to_list()
+    return _mapping_expr(column, distinct, function)
+
+
+def map_distinct_columns(
+    frame: pl.DataFrame,
+    functions: dict[str, tuple[str, Callable[[str], str | None]]],
+) -> dict[str, pl.Expr]:
+    """Return :func:`map_distinct` for each ``alias: (column, function)``.
+
+    The distinct values of all columns are found in one query, which polars
+    runs in parallel.
+    """
+    columns = list(dict.fromkeys(column for column, _ in functions.values()))
+    distinct = frame.select(
+        pl.col(column).unique().drop_nulls().implode() for column in columns
+    ).row(0, named=True)
+    return {
+        alias: _mapping_expr(column, distinct[column], function).alias(alias)
+        for alias, (column, function) in functions.items()
+    }
+
+
+def _mapping_expr(
+    column: str, distinct: list[str], function: Callable[[str], str | None]
+) -> pl.Expr:
     mapping = {value: function(value) for value in distinct}
     if all(key == value for key, value in mapping.items()):
         return pl.col(column)
@@ -203,27 +235,50 @@ def strip_or_null(text: str) -> str | None:
 
 
 def parse_naive_time(
-    frame: pl.DataFrame, column: str, formats: Sequence[str]
+    frame: pl.DataFrame,
+    column: str,
+    formats: Sequence[str],
+    *,
+    fixed_width: str | None = None,
 ) -> pl.Series:
     """Parse ``column`` with the first format, then retry failures with the others.
 
-    Only the rows that the earlier formats could not parse are parsed again,
-    so a file in the first format pays for one pass.
+    The retries see the text stripped, with ``/`` replaced by ``-`` and the
+    first ``T`` by a space. Only the rows that the earlier formats could not
+    parse are parsed again, so a file in the first format pays for one pass.
+
+    ``fixed_width``, when given, is tried before everything else. It must be a
+    format that only accepts text that the first format parses to the same
+    value, written with fixed-width fields (such as ``%6f`` in place of
+    ``%.f``), because polars parses those several times faster.
     """
     text = frame.get_column(column)
-    parsed = text.str.to_datetime(formats[0], strict=False, time_unit="us")
-    for time_format in formats[1:]:
+    attempts = [(time_format, False) for time_format in formats[:1]]
+    attempts += [(time_format, True) for time_format in formats[1:]]
+    if fixed_width is not None:
+        attempts.insert(0, (fixed_width, False))
+    first_format, _ = attempts[0]
+    parsed = _to_datetime(text, first_format, normalise=False)
+    for time_format, normalise in attempts[1:]:
         failed = parsed.is_null() & (text != "")
         if not failed.any():
             break
-        retry = (
+        rows = failed.arg_true()
+        retry = _to_datetime(text.gather(rows), time_format, normalise=normalise)
+        parsed = parsed.scatter(rows, retry)
+    return parsed
+
+
+def _to_datetime(text: pl.Series, time_format: str, *, normalise: bool) -> pl.Series:
+    if normalise:
+        text = (
             text.str.strip_chars()
             .str.replace_all("/", "-", literal=True)
             .str.replace("T", " ", literal=True)
-            .str.to_datetime(time_format, strict=False, time_unit="us")
         )
-        parsed = parsed.zip_with(~failed, retry)
-    return parsed
+    # Timestamps are mostly distinct, so caching parsed values costs more than
+    # it saves.
+    return text.str.to_datetime(time_format, strict=False, time_unit="us", cache=False)
 
 
 def number_checks(

@@ -13,6 +13,16 @@ from typing import BinaryIO
 
 from botwatch.errors import FlowFormatError
 
+try:
+    # isal's gzip reader (Intel ISA-L) decompresses about three times faster
+    # than the standard library's, which matters because gzip decompression is
+    # the largest single cost of reading a compressed binetflow file.
+    from isal import igzip as _gzip
+    from isal.isal_zlib import error as _GzipError
+except ImportError:  # pragma: no cover - depends on the environment
+    _gzip = gzip  # type: ignore[misc]
+    _GzipError = zlib.error  # type: ignore[misc,assignment]
+
 __all__ = ["COMPRESSIONS", "detect_compression", "iter_blocks"]
 
 # Magic bytes at the start of each supported compressed container.
@@ -54,7 +64,7 @@ def _corrupt(path: Path, compression: str, err: BaseException) -> FlowFormatErro
 
 def _open_decompressed(path: Path, compression: str) -> BinaryIO:
     if compression == "gzip":
-        return gzip.open(path, "rb")
+        return _gzip.open(path, "rb")
     if compression == "bz2":
         return bz2.open(path, "rb")
     if compression == "xz":
@@ -80,7 +90,7 @@ def iter_blocks(
             with _open_decompressed(file_path, compression) as stream:
                 while block := stream.read(block_bytes):
                     yield block
-        except (EOFError, zlib.error, lzma.LZMAError) as err:
+        except (EOFError, zlib.error, _GzipError, lzma.LZMAError) as err:
             raise _corrupt(file_path, compression, err) from err
         except OSError as err:
             if compression == "none":

@@ -60,6 +60,11 @@ class RVAEConfig:
     # median benign flow score with this many pseudo-flows, so a host needs
     # many anomalous flows in a window, not one, to reach the threshold.
     prior_weight: float = 20.0
+    # Judge each host against the level of the flows it sent in training
+    # (BaseFlowDetector.host_offsets); a host needs about baseline_weight
+    # training flows before its own level outweighs the network's.
+    host_baselines: bool = True
+    baseline_weight: float = 20.0
     target_fpr: float = 0.01
     home_net: tuple[str, ...] | None = None
 
@@ -114,6 +119,7 @@ _CONSTRAINTS: tuple[tuple[str, type, float, float, bool], ...] = (
     ("window_seconds", float, 0.0, math.inf, False),
     ("prior_weight", float, 0.0, 1e6, True),
     ("target_fpr", float, 0.0, 0.5, False),
+    ("baseline_weight", float, 0.0, 1e9, True),
 )
 
 
@@ -155,7 +161,7 @@ def validate(config: RVAEConfig) -> None:
             f"train_on must be one of {list(TRAIN_ON_CHOICES)}, got {config.train_on!r}"
         )
         raise ConfigError(msg, field="train_on")
-    for name in ("variational",):
+    for name in ("variational", "host_baselines"):
         if not isinstance(getattr(config, name), bool):
             msg = f"{name} must be true or false, got {getattr(config, name)!r}"
             raise ConfigError(msg, field=name)
