@@ -11,6 +11,7 @@ import logging
 import sys
 
 import click
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from botwatch import __version__
 from botwatch.errors import BotwatchError
@@ -36,7 +37,10 @@ class BotwatchGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            # Log records go through tqdm.write while a progress bar is
+            # drawn, so they do not break the bar's line.
+            with logging_redirect_tqdm(loggers=[logging.getLogger("botwatch")]):
+                return super().invoke(ctx)
         except BotwatchError as err:
             click.echo(f"botwatch: error: {err}", err=True)
             ctx.exit(EXIT_ERROR)

@@ -137,17 +137,23 @@ def build_baselines(model: BaseFlowDetector) -> dict[str, BaseFlowDetector]:
 
     Seed, ``train_on``, home network, window, target FPR and every training
     setting carry over; the VAE and GRU autoencoder change only ``seq_len``
-    (with ``stride``) and ``variational``. The random forest gets
-    ``train_on="all"`` because it learns from labels.
+    (with ``stride`` and the per-epoch sequence cap) and ``variational``. The random forest gets
+    ``train_on="all"`` because it learns from labels, and no host baselines.
     """
     config = model.config
     overrides: dict[str, dict[str, Any]] = {
-        FLOW_VAE: {"seq_len": 1, "stride": 1},
+        # No cap on sequences per epoch: one-flow sequences would otherwise
+        # let the ablation see far fewer flows per epoch than the RVAE.
+        FLOW_VAE: {"seq_len": 1, "stride": 1, "max_train_sequences": 0},
         GRU_AUTOENCODER: {"variational": False},
     }
     return {
         ISOLATION_FOREST: IsolationForestDetector(config),
         FLOW_VAE: RVAEDetector(config.replace(**overrides[FLOW_VAE])),
         GRU_AUTOENCODER: RVAEDetector(config.replace(**overrides[GRU_AUTOENCODER])),
-        RANDOM_FOREST: RandomForestDetector(config.replace(train_on="all")),
+        # Learning from labels needs the botnet flows in training, and then a
+        # host-level offset would absorb the bot's own high scores.
+        RANDOM_FOREST: RandomForestDetector(
+            config.replace(train_on="all", host_baselines=False)
+        ),
     }

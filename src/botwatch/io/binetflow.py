@@ -15,6 +15,7 @@ of an ICMP flow are stored as null.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -97,6 +98,30 @@ def _label_class(text: str) -> str | None:
     return ctu_label_class(label) if label is not None else None
 
 
+def _start_naive_time(frame: pl.DataFrame) -> pl.Series:
+    """Parse the ``StartTime`` field of ``frame`` to naive datetimes."""
+    return parse_naive_time(
+        frame,
+        raw_name("StartTime"),
+        TIME_FORMATS,
+        fixed_width=FIXED_WIDTH_TIME_FORMAT,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What converts rows under one header: column stages and checks.
+
+    Each stage is one ``with_columns`` call that may use the columns of the
+    stages before it. The stages start from the raw fields, ``_start_naive``
+    and the columns mapped from distinct values (``proto``, ``direction``,
+    ``state``, ``state_class``, ``label``, ``label_class``).
+    """
+
+    stages: list[list[pl.Expr]]
+    checks: list[Check]
+
+
 class BinetflowReader(FormatReader):
     """Reads CTU-13 style Argus binetflow text."""
 
@@ -123,33 +148,20 @@ class BinetflowReader(FormatReader):
             for offset in sorted(offsets)
         ]
 
+    def __init__(self, path: str, timezone: str) -> None:
+        super().__init__(path, timezone)
+        self._plans: dict[Header, _Plan] = {}
+
     def convert(
         self, frame: pl.DataFrame, header: Header
     ) -> tuple[pl.LazyFrame, list[Check]]:
-        missing = [name for name in REQUIRED_COLUMNS if name not in header.names]
-        if missing:
-            raise FlowFormatError(
-                f"{self.path}: binetflow header lacks required columns "
-                f"{', '.join(missing)}; found {', '.join(header.names)}",
-                path=self.path,
-                column=missing[0],
-            )
-
-        def raw(name: str) -> pl.Expr:
-            if name in header.names:
-                return pl.col(raw_name(name))
-            return pl.lit("", dtype=pl.String)
-
+        plan = self._plans.get(header)
+        if plan is None:
+            plan = self._plans[header] = self._plan(header)
+        extra = [_start_naive_time(frame).alias("_start_naive")]
         if "Label" not in header.names:
-            frame = frame.with_columns(
-                pl.lit(None, dtype=pl.String).alias(raw_name("Label"))
-            )
-        start_naive = parse_naive_time(
-            frame,
-            raw_name("StartTime"),
-            TIME_FORMATS,
-            fixed_width=FIXED_WIDTH_TIME_FORMAT,
-        )
+            extra.append(pl.Series(raw_name("Label"), [None] * frame.height, pl.String))
+        frame = frame.hstack(extra)
         mapped = map_distinct_columns(
             frame,
             {
@@ -164,20 +176,38 @@ class BinetflowReader(FormatReader):
         # The rest runs lazily: apply_checks collects it together with the
         # checks, so polars evaluates all columns in one parallel query and
         # computes an expression used by several columns or checks once.
-        lazy = frame.with_columns(start_naive.alias("_start_naive")).lazy()
-        lazy = lazy.with_columns(
-            mapped["proto"],
+        lazy = frame.lazy().with_columns(mapped.values())
+        for stage in plan.stages:
+            lazy = lazy.with_columns(stage)
+        return lazy, plan.checks
+
+    def _plan(self, header: Header) -> _Plan:
+        """Build the column expressions and checks for one header."""
+        missing = [name for name in REQUIRED_COLUMNS if name not in header.names]
+        if missing:
+            raise FlowFormatError(
+                f"{self.path}: binetflow header lacks required columns "
+                f"{', '.join(missing)}; found {', '.join(header.names)}",
+                path=self.path,
+                column=missing[0],
+            )
+
+        def raw(name: str) -> pl.Expr:
+            if name in header.names:
+                return pl.col(raw_name(name))
+            return pl.lit("", dtype=pl.String)
+
+        first_stage = [
             parse_port(raw("Sport")).alias("_sport"),
             parse_port(raw("Dport")).alias("_dport"),
             to_utc(pl.col("_start_naive"), self.timezone).alias("start_time"),
-        )
+        ]
         is_icmp = pl.col("proto").is_in(ICMP_PROTOCOLS)
         sport = pl.col("_sport")
-        lazy = lazy.with_columns(
+        second_stage = [
             parse_float(raw("Dur")).alias("duration"),
             raw("SrcAddr").alias("src_addr"),
             port_or_null(pl.col("proto"), sport).alias("src_port"),
-            mapped["direction"],
             raw("DstAddr").alias("dst_addr"),
             port_or_null(pl.col("proto"), pl.col("_dport")).alias("dst_port"),
             pl.when(is_icmp).then(sport % 256).cast(pl.Int16).alias("icmp_type"),
@@ -185,19 +215,14 @@ class BinetflowReader(FormatReader):
             .then((sport // 256) % 256)
             .cast(pl.Int16)
             .alias("icmp_code"),
-            mapped["state"],
-            mapped["state_class"].fill_null("other"),
+            pl.col("state_class").fill_null("other"),
             parse_int(raw("sTos")).alias("src_tos"),
             parse_int(raw("dTos")).alias("dst_tos"),
             parse_int(raw("TotPkts")).alias("packets"),
             parse_int(raw("TotBytes")).alias("bytes"),
             parse_int(raw("SrcBytes")).alias("src_bytes"),
-            mapped["label"],
-            mapped["label_class"],
-        )
-        lazy = lazy.with_columns(
-            (pl.col("bytes") - pl.col("src_bytes")).alias("dst_bytes"),
-        )
+        ]
+        third_stage = [(pl.col("bytes") - pl.col("src_bytes")).alias("dst_bytes")]
         checks = [
             Check(
                 "missing_value", "StartTime", raw("StartTime") == "", raw("StartTime")
@@ -256,4 +281,4 @@ class BinetflowReader(FormatReader):
                 raw("SrcBytes"),
             ),
         ]
-        return lazy, checks
+        return _Plan([first_stage, second_stage, third_stage], checks)

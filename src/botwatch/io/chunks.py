@@ -138,9 +138,10 @@ class FormatReader(ABC):
             (pl.col(field_name(0)).str.strip_chars() == "")
             & (pl.col(field_name(0)).str.len_bytes() == pl.col(LINE_LENGTH))
         )
-        skip = (
-            frame.select(blank | self.non_flow_rows(frame)).to_series().to_numpy()
-        )
+        # A null (unknown) result skips the line, as a filter would drop it.
+        skip_rows = blank | self.non_flow_rows(frame)
+        skip = frame.select(skip_rows.fill_null(True)).to_series()
+        skip = skip.to_numpy(writable=True)
         skip[header_rows] = True
         # Row numbers (in the chunk) of the flow lines, in order.
         kept = np.flatnonzero(~skip)
@@ -221,12 +222,11 @@ class FormatReader(ABC):
 
     def flow_columns(self) -> list[pl.Expr]:
         """Return the expressions that select the flow table from converted rows."""
-        columns = [
-            pl.col(name).cast(dtype)
+        sources = {"file": pl.lit(self.path), "line": pl.col(LINE)}
+        return [
+            sources.get(name, pl.col(name)).cast(dtype).alias(name)
             for name, dtype in FLOW_SCHEMA.items()
-            if name not in ("file", "line")
         ]
-        return [*columns, pl.lit(self.path).alias("file"), pl.col(LINE).alias("line")]
 
     def finish(
         self, passed: pl.DataFrame, failed: pl.DataFrame, raw: RawLines
