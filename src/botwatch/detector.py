@@ -213,8 +213,8 @@ class BaseFlowDetector:
         self.host_baselines_ = (
             fit_part.select("host", "src_addr")
             .with_columns(score=pl.Series(fit_scores).fill_nan(None))
-            # Only flows the host sent: inbound traffic (scans, replies) says
-            # little about the host itself and would raise its level.
+            # Only flows the host sent count, because inbound traffic (scans,
+            # replies) tells little about the host and would raise its level.
             .filter(
                 (pl.col("host") == pl.col("src_addr")) & pl.col("score").is_not_null()
             )

@@ -1,7 +1,7 @@
 """Per-flow feature encoding, fitted on training flows and saved with the model.
 
-Each flow becomes ``F_NUM`` numeric values and ``len(CATEGORICAL)`` category
-codes.
+Each flow becomes ``len(NUMERIC)`` numeric values and ``len(CATEGORICAL)``
+category codes.
 
 Numeric features (``log1p`` of the raw value, then standardised with the mean and
 standard deviation of the training flows):
@@ -301,8 +301,8 @@ class FeatureEncoder:
             state["categorical"]
         ) != list(CATEGORICAL):
             msg = (
-                f"the model's features {state['numeric'] + state['categorical']} differ "
-                f"from this version's {list(NUMERIC + CATEGORICAL)}"
+                f"the model's features {state['numeric'] + state['categorical']} "
+                f"differ from this version's {list(NUMERIC + CATEGORICAL)}"
             )
             raise ValueError(msg)
         encoder = cls(

@@ -1,6 +1,6 @@
 """Model directories: ``config.json`` and ``weights.safetensors``, never pickle.
 
-``config.json`` holds the format version, the botwatch version, the
+``config.json`` contains the format version, the botwatch version, the
 hyperparameters, the feature encoder state, the threshold and its fit, the
 prior score of the host aggregate and the training summary. The weights are
 plain tensors in safetensors format, so loading a model runs no code from it.

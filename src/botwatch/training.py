@@ -116,7 +116,8 @@ def train_model(
             if not torch.isfinite(loss):
                 msg = (
                     f"the training loss became {loss.item()} in epoch {epoch + 1} "
-                    f"(reconstruction {reconstruction.item():.4g}, KL {kl.item():.4g}); "
+                    f"(reconstruction {reconstruction.item():.4g}, "
+                    f"KL {kl.item():.4g}); "
                     "lower the learning rate or check the input for extreme values"
                 )
                 raise TrainingError(msg)

@@ -1,4 +1,4 @@
-"""``botwatch demo``: train on the first half of CTU-13 scenario 6, detect on the second."""
+"""``botwatch demo``: train on half of CTU-13 scenario 6, detect on the other half."""
 
 from __future__ import annotations
 
@@ -189,6 +189,7 @@ def demo(
         )
     click.echo(
         f"  target false-positive rate {target_fpr:.2%}; threshold "
-        f"{detector.threshold_:.3f}; model {detector.model_id_} in {workdir / 'model'}; "
-        f"alerts in {workdir / 'alerts.jsonl'}; {time.perf_counter() - started:.0f} s"
+        f"{detector.threshold_:.3f}; model {detector.model_id_} in "
+        f"{workdir / 'model'}; alerts in {workdir / 'alerts.jsonl'}; "
+        f"{time.perf_counter() - started:.0f} s"
     )

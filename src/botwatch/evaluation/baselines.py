@@ -137,8 +137,9 @@ def build_baselines(model: BaseFlowDetector) -> dict[str, BaseFlowDetector]:
 
     Seed, ``train_on``, home network, window, target FPR and every training
     setting carry over; the VAE and GRU autoencoder change only ``seq_len``
-    (with ``stride`` and the per-epoch sequence cap) and ``variational``. The random forest gets
-    ``train_on="all"`` because it learns from labels, and no host baselines.
+    (with ``stride`` and the per-epoch sequence cap) and ``variational``. The
+    random forest gets ``train_on="all"`` because it learns from labels, and
+    no host baselines.
     """
     config = model.config
     overrides: dict[str, dict[str, Any]] = {

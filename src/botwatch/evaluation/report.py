@@ -439,17 +439,18 @@ def render_html(data: ReportData, figures: dict[str, bytes]) -> str:
 <h1>botwatch evaluation</h1>
 <p>Positives are botnet flows and negatives normal flows; background flows are
 unverified, so they are left out of the rates and only their flag rate is shown.
-Threshold of {html.escape(data.primary)}: {threshold} (a flow or host window above it
-is an alert). Host windows are {window} s wide.</p>
+Threshold of {html.escape(data.primary)}: {threshold}. A host window whose score
+is above it is an alert, and a flow is flagged when its window alerted and its own
+score is above the threshold too. Host windows are {window} s wide.</p>
 <h2>Headline (flow level unless marked)</h2>
 {_headline_table(data)}
 <h2>Host-window metrics</h2>
 <p>One decision per host and time window: a host is botnet in a window if any of
 its flows there is labeled botnet, normal if any is labeled normal, and left out
-if all are background. The first group predicts a host positive when any of its
-flows scores above the threshold; the corrected variant weights early botnet
-windows more (cf(t) = e<sup>-0.01 t</sup> + 1) and each window's normal hosts
-equally; the last group uses the alerts the detector raises.</p>
+if all are background. A host is predicted positive in a window when any of its
+flows there is flagged, which is when the detector alerted on it. The corrected
+variant weights early botnet windows more (cf(t) = e<sup>-0.01 t</sup> + 1) and
+each window's normal hosts equally.</p>
 {_host_window_table(data)}
 <h2>Alert volume</h2>
 {_counts_table(data)}
