@@ -3,7 +3,9 @@
 Each reader runs in its own subprocess, so the peak resident set size (which
 includes polars' and pandas' native allocations, unlike tracemalloc) belongs
 to that reader alone. Prints flows per second for each reader, their ratio,
-and the peak RSS growth next to the table's ``estimated_size()``.
+the CPU seconds of the best run (all threads), the peak RSS growth next to
+the table's ``estimated_size()``, and the 1-minute load average before and
+after, because other work on the machine changes the numbers.
 
 Usage::
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -69,14 +72,16 @@ else:
         return len(frame), int(frame.memory_usage(deep=True).sum())
 
 baseline = rss_bytes()
-times = []
+times, cpu_times = [], []
 for _ in range(repeat):
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     rows, size = run()
     times.append(time.perf_counter() - start)
+    cpu_times.append(time.process_time() - cpu_start)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({
     "rows": rows, "seconds": min(times), "all_seconds": times,
+    "cpu_seconds": min(cpu_times),
     "table_bytes": size, "baseline_rss_bytes": baseline,
     "peak_rss_bytes": peak, "peak_rss_growth_bytes": peak - baseline,
 }))
@@ -107,25 +112,31 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     botwatch = run_reader("botwatch", args.path, args.repeat)
     pandas = run_reader("pandas", args.path, args.repeat)
+    load_after = os.getloadavg()[0]
     ratio = botwatch["flows_per_second"] / pandas["flows_per_second"]
     mib = 1024 * 1024
     for name, result in (("read_flows", botwatch), ("pandas.read_csv", pandas)):
         print(
             f"{name:16} {result['rows']:>9,} flows  {result['seconds']:6.2f} s  "
             f"{result['flows_per_second']:>12,.0f} flows/s  "
+            f"CPU {result['cpu_seconds']:5.2f} s  "
             f"peak RSS +{result['peak_rss_growth_bytes'] / mib:,.0f} MiB  "
             f"table {result['table_bytes'] / mib:,.0f} MiB"
         )
     print(f"read_flows / pandas throughput ratio: {ratio:.2f}")
+    print(f"1-minute load average: {load_before:.2f} before, {load_after:.2f} after")
     if args.out is not None:
         record = {
             "path": str(args.path),
             "repeat": args.repeat,
             "python": platform.python_version(),
             "machine": platform.machine(),
-            "cpu_count": __import__("os").cpu_count(),
+            "cpu_count": os.cpu_count(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
             "read_flows": botwatch,
             "pandas_read_csv": pandas,
             "throughput_ratio": ratio,

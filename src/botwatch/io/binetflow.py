@@ -110,7 +110,7 @@ def _start_naive_time(frame: pl.DataFrame) -> pl.Series:
 
 @dataclass(frozen=True)
 class _Plan:
-    """What converts rows under one header: column stages and checks.
+    """Column stages and checks that convert the rows under one header.
 
     Each stage is one ``with_columns`` call that may use the columns of the
     stages before it. The stages start from the raw fields, ``_start_naive``

@@ -78,11 +78,16 @@ class Header:
 
 @dataclass
 class Chunk:
-    """Output of one chunk: accepted flows, rejected rows and the count of rows read."""
+    """Output of one chunk: accepted flows, rejected rows and the count of rows read.
+
+    ``newlines`` is the number of ``\\n`` bytes in the chunk's data, when the
+    parser counted them, so the caller need not count them again.
+    """
 
     flows: pl.DataFrame
     rejected: pl.DataFrame
     rows_read: int
+    newlines: int | None = None
 
 
 class FormatReader(ABC):
@@ -144,8 +149,8 @@ class FormatReader(ABC):
         skip = skip.to_numpy(writable=True)
         skip[header_rows] = True
         # Row numbers (in the chunk) of the flow lines, in order.
-        kept = np.flatnonzero(~skip)
-        if len(kept) < frame.height:
+        flow_rows = np.flatnonzero(~skip)
+        if len(flow_rows) < frame.height:
             frame = frame.filter(pl.Series(~skip))
 
         # Segments: runs of rows under one header, cut where a header changes.
@@ -155,7 +160,7 @@ class FormatReader(ABC):
                 bounds.append((row, header))
         self.header = bounds[-1][1]
         # A segment's rows are contiguous in ``frame``, so it is a zero-copy slice.
-        offsets = np.searchsorted(kept, [start for start, _ in bounds]).tolist()
+        offsets = np.searchsorted(flow_rows, [start for start, _ in bounds]).tolist()
         offsets.append(frame.height)
         flows_parts, rejected_parts = [], []
         for index, (_, header) in enumerate(bounds):
@@ -185,7 +190,7 @@ class FormatReader(ABC):
             if rejected_parts
             else pl.DataFrame(schema=REJECT_SCHEMA)
         )
-        return Chunk(flows, rejected, frame.height)
+        return Chunk(flows, rejected, frame.height, raw.newlines)
 
     def _parse_segment(
         self, segment: pl.DataFrame, header: Header, raw: RawLines

@@ -126,13 +126,10 @@ def apply_checks(
     bad_rows = result.get_column("_bad")
     if not bad_rows.any():
         no_reason = pl.lit(None, dtype=pl.String)
-        failed_rows = (
-            lazy.clear()
-            .with_columns(
-                no_reason.alias("_reason"),
-                no_reason.alias("_column"),
-                no_reason.alias("_value"),
-            )
+        failed_rows = lazy.clear().with_columns(
+            no_reason.alias("_reason"),
+            no_reason.alias("_column"),
+            no_reason.alias("_value"),
         )
         return result.drop("_bad"), collect(failed_rows)
     passed = result.filter(~bad_rows).drop("_bad")

@@ -54,6 +54,12 @@ class RawLines:
     first_line: int
     valid_utf8: bool
 
+    @property
+    def newlines(self) -> int:
+        """Number of ``\\n`` bytes in ``data``."""
+        unterminated = bool(self.data) and self.data[-1] != 10
+        return len(self.ends) - unterminated
+
     def text(self, line: int) -> str:
         """Return the text of ``line`` (a line number in the file)."""
         index = line - self.first_line

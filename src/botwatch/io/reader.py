@@ -25,7 +25,7 @@ PathLike = str | os.PathLike[str]
 
 # Decompressed bytes parsed at a time when reading a whole file. Parsing in
 # chunks lets decompression of the next chunk overlap parsing of this one.
-_CHUNK_BYTES = 16 * 1024 * 1024
+_CHUNK_BYTES = 8 * 1024 * 1024
 
 
 @dataclass

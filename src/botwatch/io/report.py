@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 
@@ -22,6 +23,13 @@ def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _protocol_order(row: dict[str, Any]) -> tuple[int, bool, str]:
+    # Most frequent first, ties in protocol name order with null first, as
+    # polars sorts.
+    proto = row["proto"]
+    return (-row["count"], proto is not None, proto or "")
 
 
 @dataclass
@@ -44,23 +52,24 @@ class FlowSummary:
     @classmethod
     def of(cls, flows: pl.DataFrame) -> FlowSummary:
         """Summarise a flow table."""
-        counts = dict(flows.get_column("label_class").value_counts().iter_rows())
+        # One query, so polars computes the counts in parallel.
+        summary = flows.select(
+            pl.col("label_class").value_counts().implode().alias("label_classes"),
+            pl.col("proto").value_counts().implode().alias("protocols"),
+            pl.col("src_addr").n_unique().alias("hosts"),
+            pl.col("start_time").min().alias("start"),
+            pl.col("start_time").max().alias("end"),
+        ).row(0, named=True)
+        counts = {row["label_class"]: row["count"] for row in summary["label_classes"]}
         label_classes = {name: int(counts.get(name, 0)) for name in LABEL_CLASSES}
         label_classes[UNLABELED] = int(counts.get(None, 0))
-        protocols = (
-            flows.get_column("proto")
-            .value_counts(sort=True)
-            .sort(["count", "proto"], descending=[True, False])
-        )
-        times = flows.get_column("start_time")
+        protocols = sorted(summary["protocols"], key=_protocol_order)
         return cls(
             label_classes=label_classes,
-            hosts=flows.get_column("src_addr").n_unique() if flows.height else 0,
-            start=times.min() if flows.height else None,
-            end=times.max() if flows.height else None,
-            protocols={
-                str(proto): int(count) for proto, count in protocols.iter_rows()
-            },
+            hosts=summary["hosts"] if flows.height else 0,
+            start=summary["start"] if flows.height else None,
+            end=summary["end"] if flows.height else None,
+            protocols={str(row["proto"]): int(row["count"]) for row in protocols},
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -33,7 +33,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 COMPRESSIONS: tuple[str, ...] = ("none", "gzip", "bz2", "xz")
 
-_BLOCK_BYTES = 8 * 1024 * 1024
+_BLOCK_BYTES = 4 * 1024 * 1024
 
 
 def _check_path(path: Path) -> None:

@@ -33,7 +33,7 @@ _READERS: dict[str, type[FormatReader]] = {
 # Bytes looked at to detect the format.
 _DETECT_BYTES = 65536
 # Decompressed blocks that the background thread may hold ahead of the parser.
-_PREFETCH_BLOCKS = 4
+_PREFETCH_BLOCKS = 2
 
 
 def check_options(format: str | None, timezone: str) -> None:
@@ -136,9 +136,23 @@ def iter_chunks(
         blocks = _prefetch(blocks)
     reader: FormatReader | None = None
     buffer = b""
+    # Blocks not yet joined to ``buffer``. Joining once per chunk copies each
+    # byte once, where appending every block would copy the buffer each time.
+    pending: list[bytes] = []
+    pending_bytes = 0
     first_line = 1
     for block in blocks:
-        buffer += block
+        pending.append(block)
+        pending_bytes += len(block)
+        if (
+            reader is not None
+            and chunk_bytes is not None
+            and len(buffer) + pending_bytes < chunk_bytes
+        ):
+            continue  # not enough for a chunk of chunk_bytes yet
+        buffer = b"".join([buffer, *pending])
+        pending.clear()
+        pending_bytes = 0
         if reader is None:
             if buffer.isspace() or b"\n" not in buffer:
                 continue
@@ -151,8 +165,13 @@ def iter_chunks(
             if not cut:
                 break
             data, buffer = buffer[:cut], buffer[cut:]
-            yield reader, compression, reader.parse(data, first_line)
-            first_line += data.count(b"\n")
+            chunk = reader.parse(data, first_line)
+            yield reader, compression, chunk
+            if chunk.newlines is not None:
+                first_line += chunk.newlines
+            else:
+                first_line += data.count(b"\n")
+    buffer = b"".join([buffer, *pending])
     if reader is None:
         if not buffer or buffer.isspace():
             raise FlowFormatError(
