@@ -7,7 +7,7 @@ scores the second half, timing each stage apart:
 - ``fit``: ``RVAEDetector.fit`` on the first half (training, held-out
   scoring and calibration);
 - ``detect``: ``score_flows`` plus ``predict`` on the second half, after
-  reading, reported as flows per second.
+  reading, reported as flows per second (best of three runs).
 
 The reference is scikit-learn's Isolation Forest fitted and scored on the
 same flows with the same features, the single-flow baseline of the
@@ -48,6 +48,7 @@ DEFAULT_PATH = (
 HOME_NET = ("147.32.0.0/16",)
 FIT_GOAL_S = 120.0
 DETECT_GOAL_FLOWS_PER_S = 200_000.0
+REPEAT = 3
 
 
 def _timed(function):
@@ -74,12 +75,13 @@ def main() -> None:
         detector.predict(scored)
         return scored
 
-    _, detect_s = _timed(lambda: detect(rvae))
+    # Best of REPEAT runs, so a burst of other load does not decide the figure.
+    detect_s = min(_timed(lambda: detect(rvae))[1] for _ in range(REPEAT))
 
     forest, forest_fit_s = _timed(
         lambda: IsolationForestDetector(home_net=HOME_NET).fit(train)
     )
-    _, forest_detect_s = _timed(lambda: detect(forest))
+    forest_detect_s = min(_timed(lambda: detect(forest))[1] for _ in range(REPEAT))
 
     report = {
         "machine": {

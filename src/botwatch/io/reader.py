@@ -51,7 +51,7 @@ def strict_error(rejected: pl.DataFrame) -> FlowFormatError:
     return FlowFormatError(
         f"{first['file']}, line {first['line']}{column}: "
         f"{REASONS.get(first['reason'], first['reason'])}{value}. Fix the line, "
-        "or read without strict mode (--strict) to skip bad rows and count them",
+        "or read without --strict to skip bad rows and count them",
         path=first["file"],
         line=first["line"],
         column=first["column"],
