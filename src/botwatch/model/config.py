@@ -19,7 +19,7 @@ class RVAEConfig:
     """Everything that decides how a detector is trained and how it alerts."""
 
     # Sequences. Measured on CTU-13 scenario 6 (docs/method.md): 32 flows gave
-    # a higher botnet-against-normal ROC-AUC than 8 or 16, and 64 no better.
+    # a higher botnet-against-normal ROC-AUC than 8 or 16.
     seq_len: int = 32
     # Half-overlapping sequences give each flow two contexts.
     stride: int = 16
