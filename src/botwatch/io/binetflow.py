@@ -127,6 +127,9 @@ class BinetflowReader(FormatReader):
 
     name = "binetflow"
     separator = ","
+    # Apart from settings fixed at construction, parse_lines() reads only the
+    # header passed in and the plan cache, whose entries depend on the header.
+    parallel_chunks = True
 
     def header_lines(self, data: bytes) -> list[tuple[int, Header]]:
         # A header line is one with a "StartTime" field, in any column order.

@@ -29,7 +29,14 @@ from botwatch.io.lines import (
 )
 from botwatch.io.schema import FLOW_SCHEMA
 
-__all__ = ["REJECT_SCHEMA", "Chunk", "FormatReader", "Header", "raw_name"]
+__all__ = [
+    "REJECT_SCHEMA",
+    "Chunk",
+    "ChunkHeaders",
+    "FormatReader",
+    "Header",
+    "raw_name",
+]
 
 # Columns of the rejected-row table: where, why, and the line as written.
 REJECT_SCHEMA: dict[str, pl.DataType] = {
@@ -90,11 +97,27 @@ class Chunk:
     newlines: int | None = None
 
 
+@dataclass(frozen=True)
+class ChunkHeaders:
+    """Header lines found in one chunk, and the header in force before it.
+
+    ``headers`` contains (byte offset, header) pairs in file order, and
+    ``incoming`` is the header of the chunks before, or None before any.
+    """
+
+    incoming: Header | None
+    headers: list[tuple[int, Header]]
+
+
 class FormatReader(ABC):
     """Reads the chunks of one file in one format, keeping header state."""
 
     name: str = ""
     separator: str = ","
+    # True when parse_lines() neither reads nor changes state that
+    # start_chunk() or an earlier chunk sets, so chunks may be parsed in
+    # parallel after read_headers() has seen them in order.
+    parallel_chunks: bool = False
 
     def __init__(self, path: str, timezone: str) -> None:
         self.path = path
@@ -128,14 +151,46 @@ class FormatReader(ABC):
 
     def parse(self, data: bytes, first_line: int) -> Chunk:
         """Parse whole lines ``data`` whose first line is ``first_line`` of the file."""
+        return self.parse_lines(data, first_line, self.read_headers(data))
+
+    def read_headers(self, data: bytes) -> ChunkHeaders:
+        """Find the header lines of ``data`` and carry the header state past it.
+
+        The header state carries from one chunk to the next, so chunks must
+        pass through this step in file order.
+        """
         self.start_chunk(data)
         headers = self.header_lines(data)
+        incoming = self.header
+        if headers:
+            self.header = headers[-1][1]
+        return ChunkHeaders(incoming, headers)
+
+    def parse_lines(
+        self,
+        data: bytes,
+        first_line: int,
+        chunk_headers: ChunkHeaders,
+        newlines: np.ndarray | None = None,
+    ) -> Chunk:
+        """Parse ``data`` with the headers that :meth:`read_headers` found in it.
+
+        ``newlines``, when given, must be ``newline_offsets(data)``. When
+        :attr:`parallel_chunks` is true, this leaves the reader unchanged, so
+        several chunks may be parsed at once in different threads.
+        """
+        headers = chunk_headers.headers
+        incoming = chunk_headers.incoming
         widest = max(
             [h.n_fields for _, h in headers]
-            + ([self.header.n_fields] if self.header else [1])
+            + ([incoming.n_fields] if incoming else [1])
         )
         raw = split_lines(
-            data, separator=self.separator, n_fields=widest + 1, first_line=first_line
+            data,
+            separator=self.separator,
+            n_fields=widest + 1,
+            first_line=first_line,
+            newlines=newlines,
         )
         header_rows = np.searchsorted(raw.starts, [offset for offset, _ in headers])
         frame = raw.frame
@@ -154,11 +209,10 @@ class FormatReader(ABC):
             frame = frame.filter(pl.Series(~skip))
 
         # Segments: runs of rows under one header, cut where a header changes.
-        bounds: list[tuple[int, Header | None]] = [(0, self.header)]
+        bounds: list[tuple[int, Header | None]] = [(0, incoming)]
         for row, (_, header) in zip(header_rows.tolist(), headers, strict=True):
             if header != bounds[-1][1]:
                 bounds.append((row, header))
-        self.header = bounds[-1][1]
         # A segment's rows are contiguous in ``frame``, so it is a zero-copy slice.
         offsets = np.searchsorted(flow_rows, [start for start, _ in bounds]).tolist()
         offsets.append(frame.height)

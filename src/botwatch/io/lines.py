@@ -22,6 +22,7 @@ __all__ = [
     "field_count_ok",
     "field_name",
     "has_replacement",
+    "newline_offsets",
     "split_lines",
 ]
 
@@ -67,9 +68,17 @@ class RawLines:
         return raw.decode("utf-8", errors="replace")
 
 
-def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+def newline_offsets(data: bytes) -> np.ndarray:
+    """Return the byte offsets of the ``\\n`` bytes in ``data``."""
+    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+
+
+def _line_bounds(
+    data: bytes, newlines: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     buffer = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buffer == 10)
+    if newlines is None:
+        newlines = newline_offsets(data)
     ends = newlines
     if data and data[-1] != 10:
         ends = np.append(newlines, len(data))
@@ -95,15 +104,21 @@ def _is_valid_utf8(data: bytes) -> bool:
 
 
 def split_lines(
-    data: bytes, *, separator: str, n_fields: int, first_line: int = 1
+    data: bytes,
+    *,
+    separator: str,
+    n_fields: int,
+    first_line: int = 1,
+    newlines: np.ndarray | None = None,
 ) -> RawLines:
     """Split ``data`` into ``n_fields`` text fields per line.
 
     Fields beyond ``n_fields`` are dropped, so callers that check field counts
     ask for one more field than the header names. Undecodable bytes become
-    U+FFFD, and ``valid_utf8`` is False when any were found.
+    U+FFFD, and ``valid_utf8`` is False when any were found. ``newlines``,
+    when given, must be ``newline_offsets(data)``; passing it saves a scan.
     """
-    starts, ends = _line_bounds(data)
+    starts, ends = _line_bounds(data, newlines)
     valid_utf8 = _is_valid_utf8(data)
     schema = {field_name(i): pl.String() for i in range(n_fields)}
     if not data:

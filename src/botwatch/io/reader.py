@@ -26,6 +26,9 @@ PathLike = str | os.PathLike[str]
 # Decompressed bytes parsed at a time when reading a whole file. Parsing in
 # chunks lets decompression of the next chunk overlap parsing of this one.
 _CHUNK_BYTES = 8 * 1024 * 1024
+# Chunks parsed at once, for formats that allow it. Each chunk in flight adds
+# its raw table to peak memory, so this stays small on machines with many cores.
+_PARSE_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass
@@ -77,7 +80,12 @@ def read_file(
     rows_read = 0
     format_name, compression = "", "none"
     for reader, chunk_compression, chunk in iter_chunks(
-        path, format=format, timezone=timezone, chunk_bytes=_CHUNK_BYTES, prefetch=True
+        path,
+        format=format,
+        timezone=timezone,
+        chunk_bytes=_CHUNK_BYTES,
+        prefetch=True,
+        workers=_PARSE_WORKERS,
     ):
         if strict and chunk.rejected.height:
             raise strict_error(chunk.rejected)

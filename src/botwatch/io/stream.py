@@ -7,10 +7,13 @@ background thread.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import os
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -18,6 +21,7 @@ from botwatch.errors import ConfigError, FlowFormatError
 from botwatch.io.binetflow import BinetflowReader
 from botwatch.io.chunks import Chunk, FormatReader
 from botwatch.io.detect import FORMATS, detect_format
+from botwatch.io.lines import newline_offsets
 from botwatch.io.nfdump import NfdumpReader
 from botwatch.io.source import iter_blocks
 from botwatch.io.zeek import ZeekJsonReader, ZeekReader
@@ -118,11 +122,15 @@ def iter_chunks(
     chunk_lines: int | None = None,
     chunk_bytes: int | None = None,
     prefetch: bool = False,
+    workers: int = 1,
 ) -> Iterator[tuple[FormatReader, str, Chunk]]:
     """Yield (reader, compression, chunk) for consecutive chunks of one file.
 
     A chunk ends after ``chunk_lines`` lines or at the last line end within
-    ``chunk_bytes`` bytes (a longer line makes a longer chunk).
+    ``chunk_bytes`` bytes (a longer line makes a longer chunk). With
+    ``workers`` above 1, a format whose reader allows it has that many chunks
+    parsed at once in a thread pool. Chunks, and any error, still come in
+    file order.
 
     Raises
     ------
@@ -130,17 +138,100 @@ def iter_chunks(
         For a missing or empty file, a directory, an unknown format or a
         truncated or corrupt compressed file.
     """
-    name = str(path)
     compression, blocks = iter_blocks(path)
     if prefetch:
         blocks = _prefetch(blocks)
+    pieces = _iter_pieces(str(path), blocks, format, timezone, chunk_lines, chunk_bytes)
+    first = next(pieces, None)
+    if first is None:
+        return
+    reader = first[0]
+    pieces = itertools.chain([first], pieces)
+    if workers > 1 and reader.parallel_chunks:
+        chunks = _parse_in_parallel(reader, pieces, workers)
+    else:
+        chunks = _parse_in_order(reader, pieces)
+    for chunk in chunks:
+        yield reader, compression, chunk
+
+
+def _parse_in_order(
+    reader: FormatReader, pieces: Iterator[tuple[FormatReader, bytes]]
+) -> Iterator[Chunk]:
+    first_line = 1
+    for _, data in pieces:
+        chunk = reader.parse(data, first_line)
+        yield chunk
+        if chunk.newlines is not None:
+            first_line += chunk.newlines
+        else:
+            first_line += data.count(b"\n")
+
+
+def _parse_in_parallel(
+    reader: FormatReader, pieces: Iterator[tuple[FormatReader, bytes]], workers: int
+) -> Iterator[Chunk]:
+    """Parse chunks in a thread pool and yield them in file order.
+
+    polars releases the GIL while it works, so the threads use several
+    cores. Headers are read here, in order, because they carry state from one
+    chunk to the next. An error from cutting the file (a corrupt compressed
+    stream, say) is raised only after the chunks before it, so the caller
+    sees the same first error as when parsing in order.
+    """
+    first_line = 1
+    pending: collections.deque[Future[Chunk]] = collections.deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="botwatch-parse") as pool:
+        try:
+            while True:
+                try:
+                    _, data = next(pieces)
+                    chunk_headers = reader.read_headers(data)
+                except StopIteration:
+                    break
+                except Exception as err:  # noqa: BLE001 - raised after earlier chunks
+                    while pending:
+                        yield pending.popleft().result()
+                    raise err
+                # The worker reuses the newline offsets for its line bounds.
+                newlines = newline_offsets(data)
+                pending.append(
+                    pool.submit(
+                        reader.parse_lines, data, first_line, chunk_headers, newlines
+                    )
+                )
+                first_line += len(newlines)
+                if len(pending) >= workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            # Reached early when the caller stops reading or a chunk fails.
+            for future in pending:
+                future.cancel()
+
+
+def _iter_pieces(
+    name: str,
+    blocks: Iterator[bytes],
+    format: str | None,
+    timezone: str,
+    chunk_lines: int | None,
+    chunk_bytes: int | None,
+) -> Iterator[tuple[FormatReader, bytes]]:
+    """Cut ``blocks`` into runs of whole lines; yield each with the file's reader.
+
+    The reader is made from the first bytes with content. The last piece may
+    lack a final newline, and an empty file with a header-less format still
+    yields one empty piece so that its reader can report it.
+    """
     reader: FormatReader | None = None
     buffer = b""
     # Blocks not yet joined to ``buffer``. Joining once per chunk copies each
     # byte once, where appending every block would copy the buffer each time.
     pending: list[bytes] = []
     pending_bytes = 0
-    first_line = 1
+    yielded = False
     for block in blocks:
         pending.append(block)
         pending_bytes += len(block)
@@ -165,12 +256,8 @@ def iter_chunks(
             if not cut:
                 break
             data, buffer = buffer[:cut], buffer[cut:]
-            chunk = reader.parse(data, first_line)
-            yield reader, compression, chunk
-            if chunk.newlines is not None:
-                first_line += chunk.newlines
-            else:
-                first_line += data.count(b"\n")
+            yield reader, data
+            yielded = True
     buffer = b"".join([buffer, *pending])
     if reader is None:
         if not buffer or buffer.isspace():
@@ -178,8 +265,8 @@ def iter_chunks(
                 f"{name}: file is empty (no header and no flows)", path=name
             )
         reader = _make_reader(buffer, name, format, timezone)
-    if buffer or first_line == 1:
-        yield reader, compression, reader.parse(buffer, first_line)
+    if buffer or not yielded:
+        yield reader, buffer
 
 
 def _make_reader(
