@@ -20,7 +20,6 @@ import numpy as np
 import polars as pl
 import torch
 
-from botwatch import __version__
 from botwatch.errors import ConfigError, NotFittedError
 from botwatch.features import NUMERIC, FeatureEncoder
 from botwatch.model.config import RVAEConfig
@@ -500,6 +499,3 @@ def load_model(path: str | Path) -> RVAEDetector:
     """Load a model directory written by ``RVAEDetector.save``."""
     return RVAEDetector.load(path)
 
-
-def _version() -> str:
-    return __version__
