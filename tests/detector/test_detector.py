@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -72,12 +72,42 @@ def test_detector_host_window_score_shrinks_single_flow(tiny_detector):
         {
             "host": ["one-odd"] + ["steady"] * 20,
             "start_time": [start] * 21,
-            "flow_score": [prior + 30.0] + [prior + 5.0] * 20,
+            # With prior_weight k, one flow at +d scores d / (1 + k) above the
+            # prior, 20 flows at +5 score 100 / (20 + k): for k = 5, 3.3 and 4.
+            "flow_score": [prior + 20.0] + [prior + 5.0] * 20,
         }
     )
     windows = tiny_detector.score_hosts(scored)
     scores = dict(windows.select("host", "host_score").iter_rows())
+    assert tiny_detector.config.prior_weight == 5.0
     assert scores["steady"] > scores["one-odd"]
+
+
+def test_detector_rank_hosts_persistent_first(tiny_detector):
+    prior = tiny_detector.prior_score_
+    gap = tiny_detector.threshold_ - prior
+    high = prior + 4 * gap
+    start = datetime(2011, 8, 16, 10, 0, 1, tzinfo=UTC)
+    rows = []
+    # "burst" alerts in one window with very high scores; "beacon" alerts in
+    # three windows with lower scores that still reach the threshold.
+    for _ in range(30):
+        rows.append(("burst", start, high))
+    for window in range(3):
+        for _ in range(30):
+            rows.append(
+                (
+                    "beacon",
+                    start + timedelta(seconds=300 * window),
+                    prior + 2 * gap,
+                )
+            )
+    scored = pl.DataFrame(
+        rows, schema=["host", "start_time", "flow_score"], orient="row"
+    )
+    ranking = tiny_detector.rank_hosts(scored)
+    assert ranking.get_column("host").to_list() == ["beacon", "burst"]
+    assert ranking.get_column("alerted_windows").to_list() == [3, 1]
 
 
 def test_detector_same_seed_same_scores(train_slice, test_slice):

@@ -58,8 +58,9 @@ class RVAEConfig:
     window_seconds: float = 300.0
     # A host-window score is the mean of its flow scores shrunk towards the
     # median benign flow score with this many pseudo-flows, so a host needs
-    # many anomalous flows in a window, not one, to reach the threshold.
-    prior_weight: float = 20.0
+    # several anomalous flows in a window, not one, to reach the threshold.
+    # Larger values missed quieter bots in measurements (docs/method.md).
+    prior_weight: float = 5.0
     # Judge each host against the level of the flows it sent in training
     # (BaseFlowDetector.host_offsets); a host needs about baseline_weight
     # training flows before its own level outweighs the network's.
