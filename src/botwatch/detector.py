@@ -28,6 +28,7 @@ from botwatch.scoring import (
     aggregate_host_windows,
     flow_scores_from_sequences,
     score_sequences,
+    window_start,
 )
 from botwatch.sequences import assign_hosts, build_sequences
 from botwatch.threshold import ThresholdFit, calibrate_threshold
@@ -213,7 +214,7 @@ class BaseFlowDetector:
             fit_part.select("host", "src_addr")
             .with_columns(score=pl.Series(fit_scores).fill_nan(None))
             # Only flows the host sent count, because inbound traffic (scans,
-            # replies) tells little about the host and would raise its level.
+            # replies) reflects other hosts and would raise this host's level.
             .filter(
                 (pl.col("host") == pl.col("src_addr")) & pl.col("score").is_not_null()
             )
@@ -345,12 +346,7 @@ class BaseFlowDetector:
         limit = self.threshold_ if threshold is None else threshold
         seconds = window_seconds or self.config.window_seconds
         alerts = self.predict(scored, threshold=limit, window_seconds=seconds)
-        window_us = int(round(seconds * 1e6))
-        keyed = scored.select(
-            "host",
-            "flow_score",
-            window_start=pl.col("start_time").dt.truncate(f"{window_us}us"),
-        )
+        keyed = scored.select("host", "flow_score", window_start=window_start(seconds))
         alerted = keyed.join(
             alerts.select("host", "window_start", _alerted=pl.lit(True)),
             on=["host", "window_start"],
@@ -498,4 +494,3 @@ class RVAEDetector(BaseFlowDetector):
 def load_model(path: str | Path) -> RVAEDetector:
     """Load a model directory written by ``RVAEDetector.save``."""
     return RVAEDetector.load(path)
-

@@ -34,6 +34,7 @@ from botwatch.training import batch_tensors
 
 __all__ = [
     "aggregate_host_windows",
+    "window_start",
     "flow_scores_from_sequences",
     "score_sequences",
 ]
@@ -89,6 +90,12 @@ def flow_scores_from_sequences(
         return np.where(count > 0, total / count, np.nan)
 
 
+def window_start(window_seconds: float) -> pl.Expr:
+    """Return the start of each flow's time window, aligned to the Unix epoch."""
+    window_us = int(round(window_seconds * 1e6))
+    return pl.col("start_time").dt.truncate(f"{window_us}us")
+
+
 def aggregate_host_windows(
     scored: pl.DataFrame,
     *,
@@ -105,9 +112,7 @@ def aggregate_host_windows(
     window_us = int(round(window_seconds * 1e6))
     data = scored.filter(
         pl.col("host").is_not_null() & pl.col("flow_score").is_not_null()
-    ).with_columns(
-        window_start=pl.col("start_time").dt.truncate(f"{window_us}us"),
-    )
+    ).with_columns(window_start=window_start(window_seconds))
     grouped = data.group_by("host", "window_start").agg(
         flows=pl.len(),
         _sum=pl.col("flow_score").sum(),

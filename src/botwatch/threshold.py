@@ -26,7 +26,7 @@ __all__ = ["ThresholdFit", "calibrate_threshold"]
 
 logger = logging.getLogger(__name__)
 
-# Fewest exceedances of u that a generalised Pareto fit is trusted with.
+# Minimum number of exceedances of u for a generalised Pareto fit.
 _MIN_EXCEEDANCES = 30
 
 

@@ -14,8 +14,10 @@ from botwatch.alerts import alert_records, write_alerts
 from botwatch.cli.common import sha256_file, tqdm_progress
 from botwatch.detector import RVAEDetector
 from botwatch.errors import ConfigError
+from botwatch.evaluation.metrics import host_classes
 from botwatch.io import read_flows, time_slice
 from botwatch.model.config import RVAEConfig
+from botwatch.scoring import window_start
 
 logger = logging.getLogger(__name__)
 
@@ -36,27 +38,6 @@ def _default_data() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def host_classes(flows: pl.DataFrame) -> pl.DataFrame:
-    """Return each host's label class: botnet if any of its flows is botnet, else
-    normal if any is normal, else background (or unknown)."""
-    rank = {"botnet": 3, "normal": 2, "background": 1, "unknown": 0}
-    return (
-        flows.filter(pl.col("host").is_not_null())
-        .group_by("host")
-        .agg(
-            _rank=pl.col("label_class")
-            .replace_strict(rank, default=0, return_dtype=pl.Int8)
-            .max()
-        )
-        .select(
-            "host",
-            label_class=pl.col("_rank").replace_strict(
-                {v: k for k, v in rank.items()}, return_dtype=pl.String
-            ),
-        )
-    )
 
 
 @click.command()
@@ -149,11 +130,10 @@ def demo(
     with atomic_open(workdir / "alerts.jsonl", "w", encoding="utf-8") as handle:
         write_alerts(alert_records(alerts, scored, model_id=detector.model_id_), handle)
 
-    classes = host_classes(scored)
-    window_us = int(round(config.window_seconds * 1e6))
+    classes = host_classes(scored).rename({"host_class": "label_class"})
     windows = (
         scored.filter(pl.col("host").is_not_null())
-        .select("host", window_start=pl.col("start_time").dt.truncate(f"{window_us}us"))
+        .select("host", window_start=window_start(config.window_seconds))
         .unique()
         .join(classes, on="host")
         .join(

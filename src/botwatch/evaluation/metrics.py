@@ -4,7 +4,7 @@ Label classes follow CTU-13: ``botnet`` flows are the positives and ``normal``
 flows the negatives. ``background`` flows are unverified, so they stay out of
 every rate. Only the share of them that would raise an alert is reported.
 
-A flow is predicted positive when the caller's ``flagged`` array says so; the
+A flow is predicted positive when the caller's ``flagged`` array marks it. The
 evaluation passes the detector's ``flag_flows`` (the flow lies in an alerted
 host window and its own score is above the threshold). Without ``flagged``, a
 flow is predicted positive when its anomaly score is strictly greater than the

@@ -65,7 +65,7 @@ class RVAEConfig:
     # Larger values missed quieter bots in measurements (docs/method.md).
     prior_weight: float = 5.0
     # Judge each host against the level of the flows it sent in training
-    # (BaseFlowDetector.host_offsets); a host needs about baseline_weight
+    # (BaseFlowDetector.host_offsets). A host needs about baseline_weight
     # training flows before its own level outweighs the network's.
     host_baselines: bool = True
     baseline_weight: float = 20.0

@@ -26,7 +26,7 @@ def categorical_log_prob(
 ) -> torch.Tensor:
     """Return the log-probability of each code, summed over categorical features.
 
-    ``codes`` is [B, T, Fc]; ``logits`` holds one [B, T, K_c] tensor per feature.
+    ``codes`` is [B, T, Fc]; ``logits`` contains one [B, T, K_c] tensor per feature.
     The result is [B, T].
     """
     total = torch.zeros(
